@@ -1,0 +1,144 @@
+"""The run configuration: schema validation (with defaults), semantic checks, and the settings
+each step receives. The workflow (through rule params) and the scripts' command lines both use
+these functions, so a setting means the same thing everywhere."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from .models import ModelConfig
+
+SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+MODEL_KEYS = ("model", "units", "unit_scaling", "dropout", "batchnorm", "pooling", "autoencoder")
+log = logging.getLogger(__name__)
+
+
+def validate(config: dict) -> dict:
+    """Check ``config`` against the schema and fill in defaults (returns a validated copy)."""
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate as snakemake_validate
+
+    checked = copy.deepcopy(config)
+    try:
+        snakemake_validate(checked, str(SCHEMA), set_default=True)
+    except WorkflowError as exc:
+        raise InputError(f"config: {exc}") from exc
+    check_semantics(checked)
+    return checked
+
+
+def load_config(path: str | Path) -> dict:
+    """Read and validate a pickflow config file."""
+    with open(path) as handle:
+        return validate(yaml.safe_load(handle) or {})
+
+
+def check_semantics(config: dict) -> None:
+    """Errors the schema cannot express (forbidden model combinations)."""
+    from .models import config_errors
+
+    errors = config_errors(model_config(config))
+    if errors:
+        raise InputError("config: " + "; ".join(errors))
+
+
+def model_config(config: dict) -> ModelConfig:
+    from .models import ModelConfig
+
+    train = config["train"]
+    return ModelConfig(name=train["model"], **{k: train[k] for k in MODEL_KEYS[1:]})
+
+
+def preprocessed_pixel_size(config: dict) -> float:
+    """Nominal Å per pixel after downsampling."""
+    pre = config["preprocess"]
+    return float(pre["target_pixel_size"] or config["micrographs"]["pixel_size"] * pre["downsample"])
+
+
+def particle_radius_px(config: dict) -> float:
+    """Particle radius in preprocessed pixels."""
+    return config["particle_diameter"] / 2.0 / preprocessed_pixel_size(config)
+
+
+def receptive_field_warning(config: dict) -> str | None:
+    """A warning when the particle does not fit the model's receptive field, else None."""
+    from .models import RESNETS, Picker
+
+    rf = Picker(model_config(config)).receptive_field
+    diameter = 2 * particle_radius_px(config)
+    if diameter >= rf:
+        kind = "ResNet" if config["train"]["model"] in RESNETS else "conv"
+        return (
+            f"the particle diameter is {diameter:.0f} preprocessed pixels but the {kind} model "
+            f"'{config['train']['model']}' sees {rf} pixels: downsample more (preprocess.downsample) or use a larger model"
+        )
+    return None
+
+
+def preprocess_params(config: dict) -> dict:
+    pre = config["preprocess"]
+    return {
+        "pixel_size": config["micrographs"]["pixel_size"],
+        "downsample": pre["downsample"],
+        "target_pixel_size": pre["target_pixel_size"],
+        "lowpass": pre["lowpass"],
+        "normalize": pre["normalize"],
+        "gmm": pre["gmm"],
+        "seed": pre["seed"],
+    }
+
+
+def train_params(config: dict) -> dict:
+    """Keyword arguments of :class:`pickflow.training.TrainConfig`."""
+    t = config["train"]
+    skip = set(MODEL_KEYS) | {"device", "threads"}
+    values = {k: v for k, v in t.items() if k not in skip}
+    values["model"] = {"name": t["model"], **{k: t[k] for k in MODEL_KEYS[1:]}}
+    values["particle_radius"] = particle_radius_px(config)
+    return values
+
+
+def pick_params(config: dict) -> dict:
+    p = config["pick"]
+    pixel = preprocessed_pixel_size(config)
+    radius_a = config["particle_diameter"] / 2.0
+    return {
+        "method": p["method"],
+        "nms_radius": (p["nms_radius"] or radius_a) / pixel,
+        "candidate_threshold": p["candidate_threshold"],
+        "edge": int(math.ceil(p["edge"] / pixel)),
+        "stride": p["stride"],
+        "tile": p["tile"],
+    }
+
+
+def threshold_params(config: dict) -> dict:
+    p = config["pick"]
+    full_pixel = config["micrographs"]["pixel_size"]
+    return {
+        **p["threshold"],
+        "expected_particles": config["train"]["expected_particles"],
+        "matching_radius": (p["matching_radius"] or config["particle_diameter"] / 2.0) / full_pixel,
+    }
+
+
+def box_size(config: dict) -> int:
+    """EMAN box size in full-size pixels."""
+    return int(
+        config["pick"]["box_size"] or round(1.5 * config["particle_diameter"] / config["micrographs"]["pixel_size"])
+    )
+
+
+def batch_of(key: str, batches: int) -> int:
+    """Scoring batch of a micrograph: a stable hash, so adding a micrograph reruns one batch only."""
+    return zlib.crc32(key.encode()) % batches

@@ -1,0 +1,210 @@
+"""Particle coordinate files: RELION STAR, Topaz txt, CSV and EMAN .box, read and written.
+
+Every table in pickflow uses the columns ``micrograph, x, y`` (plus ``score`` for picks), with
+x = column and y = row in pixels of the full-size micrograph, and ``micrograph`` = the
+micrograph key (basename without extension, see :func:`pickflow.micrographs.micrograph_key`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import starfile
+
+from .atomic import atomic_path
+from .errors import InputError
+from .micrographs import micrograph_key
+
+FORMATS = ("star", "topaz", "csv", "box")
+# Rows read from files that carry no micrograph name (EMAN .box, name-less STAR) get the file stem here,
+# and ``from_file`` marks them so that a suffix such as "_autopick" can be matched later.
+_COLUMNS = ["micrograph", "x", "y"]
+
+
+def detect_format(path: Path) -> str:
+    """Guess the coordinate format from the file suffix."""
+    suffix = path.suffix.lower()
+    if suffix == ".star":
+        return "star"
+    if suffix == ".box":
+        return "box"
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".txt", ".coord", ".tsv"):
+        return "topaz"
+    raise InputError(
+        f"{path}: cannot tell the coordinate format from '{suffix}'. Use .star, .txt (Topaz), .csv or .box."
+    )
+
+
+def read_coordinate_file(path: str | os.PathLike[str], fmt: str = "auto") -> pd.DataFrame:
+    """Read one coordinate file into ``micrograph, x, y[, score], from_file`` (x, y = particle centres)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: coordinate file not found. Check labels.coordinates in config.yaml.")
+    fmt = detect_format(path) if fmt == "auto" else fmt
+    try:
+        table = {"star": _read_star, "topaz": _read_topaz, "csv": _read_csv, "box": _read_box}[fmt](path)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{path}: cannot parse as {fmt} coordinates ({exc}).") from exc
+    if table.empty:
+        raise InputError(f"{path}: no coordinates in this file. Remove it or add the labeled particles.")
+    for column in ("x", "y"):
+        values = pd.to_numeric(table[column], errors="coerce")
+        if values.isna().any() or not np.isfinite(values).all():
+            raise InputError(f"{path}: non-numeric or non-finite {column} coordinates.")
+        table[column] = values.astype(float)
+    table["micrograph"] = table["micrograph"].astype(str).map(micrograph_key)
+    return table.reset_index(drop=True)
+
+
+def _read_star(path: Path) -> pd.DataFrame:
+    data = starfile.read(path, always_dict=True)
+    blocks = [df for df in data.values() if isinstance(df, pd.DataFrame) and "rlnCoordinateX" in df.columns]
+    if not blocks:
+        raise InputError(f"{path}: no data block with _rlnCoordinateX/_rlnCoordinateY.")
+    df = blocks[0]
+    table = pd.DataFrame({"x": df["rlnCoordinateX"], "y": df["rlnCoordinateY"]})
+    if "rlnMicrographName" in df.columns:
+        table.insert(0, "micrograph", df["rlnMicrographName"].astype(str))
+        table["from_file"] = False
+    else:
+        table.insert(0, "micrograph", path.stem)
+        table["from_file"] = True
+    if "rlnAutopickFigureOfMerit" in df.columns:
+        table["score"] = df["rlnAutopickFigureOfMerit"].astype(float)
+    return table
+
+
+def _read_topaz(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path, sep=r"\s+")
+    missing = {"image_name", "x_coord", "y_coord"} - set(df.columns)
+    if missing:
+        raise InputError(
+            f"{path}: Topaz coordinates need the header 'image_name x_coord y_coord'; missing {sorted(missing)}."
+        )
+    table = pd.DataFrame({"micrograph": df["image_name"], "x": df["x_coord"], "y": df["y_coord"], "from_file": False})
+    if "score" in df.columns:
+        table["score"] = df["score"].astype(float)
+    return table
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path)
+    missing = set(_COLUMNS) - set(df.columns)
+    if missing:
+        raise InputError(f"{path}: CSV coordinates need the columns micrograph,x,y; missing {sorted(missing)}.")
+    table = df[[c for c in ("micrograph", "x", "y", "score") if c in df.columns]].copy()
+    table["from_file"] = False
+    return table
+
+
+def _read_box(path: Path) -> pd.DataFrame:
+    values = np.loadtxt(path, ndmin=2, dtype=float)
+    if values.size == 0:
+        return pd.DataFrame(columns=[*_COLUMNS, "from_file"])
+    if values.shape[1] < 4:
+        raise InputError(f"{path}: EMAN .box lines need 4 numbers 'x y width height' (lower-left corner + box size).")
+    x = values[:, 0] + values[:, 2] / 2.0
+    y = values[:, 1] + values[:, 3] / 2.0
+    return pd.DataFrame({"micrograph": path.stem, "x": x, "y": y, "from_file": True})
+
+
+def resolve_names(table: pd.DataFrame, keys: Iterable[str], source: str) -> pd.DataFrame:
+    """Map coordinate rows onto micrograph keys; raise one error listing every unknown name.
+
+    Rows named after their file (``from_file``) may carry a suffix after the micrograph name
+    (RELION's ``mic_autopick.star``): the longest micrograph key that prefixes the name wins.
+    """
+    key_set = set(keys)
+    names = table["micrograph"].astype(str)
+    resolved = names.where(names.isin(key_set))
+    file_named = table["from_file"].astype(bool) & resolved.isna()
+    if file_named.any():
+        by_length = sorted(key_set, key=len, reverse=True)
+        lookup = {name: next((k for k in by_length if name.startswith(k)), None) for name in names[file_named].unique()}
+        resolved[file_named] = names[file_named].map(lookup)
+    unknown = sorted(names[resolved.isna()].unique())
+    if unknown:
+        shown = ", ".join(unknown[:20]) + (f" (+{len(unknown) - 20} more)" if len(unknown) > 20 else "")
+        raise InputError(
+            f"{source}: coordinates for micrographs that are not in the micrograph list: {shown}. "
+            "Names are matched by basename without extension; add these micrographs to micrographs.path "
+            "or remove their coordinates."
+        )
+    out = table.drop(columns="from_file").copy()
+    out["micrograph"] = resolved.astype(str)
+    return out
+
+
+def read_labels(paths: Iterable[str | os.PathLike[str]], keys: Iterable[str], fmt: str = "auto") -> pd.DataFrame:
+    """Read every coordinate file and return one ``micrograph, x, y`` table matched to ``keys``."""
+    keys = list(keys)
+    tables = [resolve_names(read_coordinate_file(p, fmt), keys, str(p)) for p in paths]
+    if not tables:
+        raise InputError("labels.coordinates matched no files. Point it at a STAR/txt/CSV/.box file or glob.")
+    return pd.concat(tables, ignore_index=True)[_COLUMNS]
+
+
+def check_inside(labels: pd.DataFrame, shapes: dict[str, tuple[int, int]], source: str) -> None:
+    """Raise if any coordinate lies outside its micrograph (``shapes`` maps key -> (ny, nx))."""
+    ny = labels["micrograph"].map(lambda k: shapes[k][0]).to_numpy(float)
+    nx = labels["micrograph"].map(lambda k: shapes[k][1]).to_numpy(float)
+    outside = (labels["x"] < 0) | (labels["y"] < 0) | (labels["x"] > nx - 1) | (labels["y"] > ny - 1)
+    if outside.any():
+        bad = labels[outside]
+        examples = "; ".join(f"{r.micrograph} ({r.x:.1f}, {r.y:.1f})" for r in bad.head(5).itertuples())
+        raise InputError(
+            f"{source}: {int(outside.sum())} coordinates lie outside their micrograph, e.g. {examples}. "
+            "Coordinates must be in pixels of the full-size micrograph (x = column, y = row); "
+            "rescale them if they were picked on binned images."
+        )
+
+
+def write_star(picks: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """RELION STAR with micrograph name, centre coordinates and figure of merit."""
+    df = pd.DataFrame(
+        {
+            "rlnMicrographName": picks["micrograph"].astype(str),
+            "rlnCoordinateX": picks["x"].astype(float),
+            "rlnCoordinateY": picks["y"].astype(float),
+            "rlnAutopickFigureOfMerit": picks["score"].astype(float),
+        }
+    )
+    with atomic_path(path) as tmp:
+        starfile.write(df, tmp, overwrite=True)
+
+
+def write_csv(picks: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Plain CSV ``micrograph,x,y,score``."""
+    with atomic_path(path) as tmp:
+        picks[["micrograph", "x", "y", "score"]].to_csv(tmp, index=False, float_format="%.3f")
+
+
+def write_topaz(picks: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Topaz coordinate table ``image_name x_coord y_coord score`` (tab separated, integer pixels)."""
+    df = pd.DataFrame(
+        {
+            "image_name": picks["micrograph"].astype(str),
+            "x_coord": np.rint(picks["x"]).astype(int),
+            "y_coord": np.rint(picks["y"]).astype(int),
+            "score": picks["score"].astype(float),
+        }
+    )
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, sep="\t", index=False, float_format="%.4f")
+
+
+def write_box(picks: pd.DataFrame, path: str | os.PathLike[str], box_size: int) -> None:
+    """EMAN .box for one micrograph: lower-left corner and box size, integer pixels."""
+    corner_x = np.rint(picks["x"].to_numpy(float) - box_size / 2.0).astype(int)
+    corner_y = np.rint(picks["y"].to_numpy(float) - box_size / 2.0).astype(int)
+    size = np.full_like(corner_x, box_size)
+    with atomic_path(path) as tmp:
+        np.savetxt(tmp, np.column_stack([corner_x, corner_y, size, size]), fmt="%d", delimiter="\t")

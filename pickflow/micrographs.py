@@ -1,0 +1,122 @@
+"""Reading and writing micrographs: MRC, TIFF, PNG and JPEG, always as 2-D float32 arrays.
+
+Array convention everywhere in pickflow: ``image[y, x]``, y = row, x = column.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import mrcfile
+import numpy as np
+import tifffile
+from PIL import Image
+
+from .atomic import atomic_path
+from .errors import InputError
+
+MRC_SUFFIXES = (".mrc", ".mrcs")
+TIFF_SUFFIXES = (".tif", ".tiff")
+RASTER_SUFFIXES = (".png", ".jpg", ".jpeg")
+SUFFIXES = MRC_SUFFIXES + TIFF_SUFFIXES + RASTER_SUFFIXES
+
+
+def micrograph_key(name: str | os.PathLike[str]) -> str:
+    """Name used to match micrographs and coordinates: the basename without a known extension."""
+    base = Path(str(name)).name
+    lower = base.lower()
+    for suffix in SUFFIXES:
+        if lower.endswith(suffix):
+            return base[: -len(suffix)]
+    return base
+
+
+def _check_suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(
+            f"{path}: unsupported micrograph format '{path.suffix}'. "
+            f"Use one of {', '.join(SUFFIXES)} (convert other formats to MRC first)."
+        )
+    return suffix
+
+
+def _squeeze_single_section(data: np.ndarray, path: Path) -> np.ndarray:
+    if data.ndim == 3 and data.shape[0] == 1:
+        return data[0]
+    if data.ndim != 2:
+        raise InputError(
+            f"{path}: expected a single 2-D micrograph but found shape {data.shape}. "
+            "Movies and stacks must be motion-corrected/split into one micrograph per file first."
+        )
+    return data
+
+
+def read_shape(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """Return ``(ny, nx)`` from the file header without reading the pixels."""
+    path = Path(path)
+    suffix = _check_suffix(path)
+    try:
+        if suffix in MRC_SUFFIXES:
+            with mrcfile.open(path, header_only=True, permissive=True) as mrc:
+                nx, ny, nz = (int(mrc.header.nx), int(mrc.header.ny), int(mrc.header.nz))
+            if nz != 1:
+                raise InputError(f"{path}: MRC has {nz} sections; pickflow needs one micrograph per file.")
+            return ny, nx
+        if suffix in TIFF_SUFFIXES:
+            with tifffile.TiffFile(path) as tif:
+                shape = tif.series[0].shape
+            return tuple(_squeeze_single_section(np.empty(shape, dtype=np.uint8), path).shape)  # type: ignore[return-value]
+        with Image.open(path) as img:
+            return img.height, img.width
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read the micrograph header ({exc}). Is the file complete?") from exc
+
+
+def read_micrograph(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read a micrograph as a 2-D float32 array and check that its pixels are usable."""
+    path = Path(path)
+    suffix = _check_suffix(path)
+    if not path.is_file():
+        raise InputError(f"{path}: micrograph file not found. Check micrographs.path in config.yaml.")
+    try:
+        if suffix in MRC_SUFFIXES:
+            with mrcfile.open(path, permissive=False) as mrc:
+                data = np.asarray(mrc.data)
+        elif suffix in TIFF_SUFFIXES:
+            data = tifffile.imread(path)
+        else:
+            with Image.open(path) as img:
+                data = np.asarray(img.convert("F"))
+    except Exception as exc:
+        raise InputError(
+            f"{path}: cannot read the micrograph ({exc}). The file may be truncated or corrupt; "
+            "re-export or re-copy it, or remove it from the micrograph list."
+        ) from exc
+    data = _squeeze_single_section(data, path)
+    if np.iscomplexobj(data):
+        raise InputError(f"{path}: complex-valued MRC (mode 3/4) is not a micrograph.")
+    image = data.astype(np.float32, copy=True)
+    check_pixels(image, path)
+    return image
+
+
+def check_pixels(image: np.ndarray, path: str | os.PathLike[str]) -> None:
+    """Raise if the image has NaN/inf pixels or no contrast at all."""
+    finite = np.isfinite(image)
+    if not finite.all():
+        bad = int(image.size - np.count_nonzero(finite))
+        raise InputError(f"{path}: {bad} pixels are NaN or infinite. Re-run motion correction or drop this micrograph.")
+    if float(image.std()) == 0.0:
+        raise InputError(f"{path}: every pixel has the same value (zero variance). Drop this micrograph.")
+
+
+def write_mrc(path: str | os.PathLike[str], image: np.ndarray, pixel_size: float) -> None:
+    """Write ``image`` as a float32 MRC (mode 2) with the given pixel size in Å, atomically."""
+    with atomic_path(path) as tmp:
+        with mrcfile.new(tmp, overwrite=True) as mrc:
+            mrc.set_data(np.ascontiguousarray(image, dtype=np.float32))
+            mrc.voxel_size = pixel_size

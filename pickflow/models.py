@@ -1,0 +1,236 @@
+"""Fully convolutional pickers (Topaz's resnet8/resnet16/conv31/conv63/conv127 family).
+
+Each network is trained on crops the size of its receptive field (one logit per crop, with
+strided layers) and scores whole micrographs densely: strides beyond the requested output
+stride become dilations of the layers after them (the "a trous" trick), so the score at each
+output pixel equals the crop-mode logit of the crop centred there. Output stride 1 gives one
+logit per pixel; stride 2 or 4 gives the same values on every 2nd/4th pixel for far less work.
+
+Layers thread a ``(step, keep)`` state: ``step`` multiplies dilations (the product of strides
+turned into dilations so far) and ``keep`` is the product of strides still allowed to run as
+real strides (crop mode: unlimited).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+RESNETS = ("resnet8", "resnet16")
+CONVNETS = ("conv31", "conv63", "conv127")
+MODELS = RESNETS + CONVNETS
+_CONV_KERNELS = {"conv31": [7, 5, 5], "conv63": [7, 5, 5, 5], "conv127": [7, 5, 5, 5, 5]}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture settings (names follow Topaz's CLI)."""
+
+    name: str = "resnet8"
+    units: int = 32
+    unit_scaling: int = 2
+    dropout: float = 0.0
+    batchnorm: bool = True
+    pooling: str = "none"  # none | max | avg
+    autoencoder: float = 0.0
+
+
+def config_errors(cfg: ModelConfig) -> list[str]:
+    """The combinations Topaz's wrappers forbid, as messages naming the config keys."""
+    errors = []
+    if cfg.name not in MODELS:
+        errors.append(f"train.model: unknown model '{cfg.name}'; choose one of {', '.join(MODELS)}")
+    if cfg.name in RESNETS and cfg.pooling == "avg":
+        errors.append("train.pooling: average pooling is not available for ResNet models; use 'none' or 'max'")
+    if cfg.name in RESNETS and cfg.autoencoder > 0:
+        errors.append(
+            "train.autoencoder: the autoencoder term needs a conv model (conv31/conv63/conv127), not a ResNet"
+        )
+    if cfg.name in CONVNETS and cfg.pooling == "max":
+        errors.append("train.pooling: max pooling is not available for conv models; use 'none' or 'avg'")
+    if cfg.name in CONVNETS and cfg.dropout > 0:
+        errors.append("train.dropout: dropout is not available for conv models; set it to 0 or use a ResNet")
+    return errors
+
+
+_CROP_MODE = 1 << 30  # "keep every stride"
+
+
+def _split_stride(stride: int, step: int, keep: int) -> tuple[int, int, int]:
+    """Decide whether a layer's stride runs as a real stride or becomes a dilation."""
+    if stride > 1 and keep >= stride:
+        return stride, step, keep // stride
+    return 1, step * stride, keep
+
+
+class _Conv(nn.Module):
+    """Convolution (+ batch norm) (+ activation) that runs strided on crops or dilated when dense."""
+
+    def __init__(
+        self, cin: int, cout: int, k: int, stride: int = 1, dilation: int = 1, bn: bool = True, act: str | None = "relu"
+    ) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, k, bias=not bn)
+        self.bn = nn.BatchNorm2d(cout) if bn else None
+        self.act = {"relu": nn.ReLU(), "prelu": nn.PReLU(cout), None: None}[act]
+        self.stride, self.dilation, self.k = stride, dilation, k
+
+    def forward(self, x: Tensor, step: int, keep: int) -> tuple[Tensor, int, int]:
+        stride, new_step, keep = _split_stride(self.stride, step, keep)
+        x = F.conv2d(x, self.conv.weight, self.conv.bias, stride=stride, dilation=self.dilation * step)
+        if self.bn is not None:
+            x = self.bn(x)
+        if self.act is not None:
+            x = self.act(x)
+        return x, new_step, keep
+
+    def geometry(self) -> list[tuple[int, int, int]]:
+        return [(self.k, self.dilation, self.stride)]
+
+
+class _Residual(nn.Module):
+    """Two 3x3 convolutions (the second dilated and maybe strided) plus a cropped identity."""
+
+    def __init__(self, cin: int, cout: int, dilation: int, stride: int, bn: bool, dropout: float) -> None:
+        super().__init__()
+        self.a = _Conv(cin, cout, 3, bn=bn)
+        self.b = _Conv(cout, cout, 3, stride=stride, dilation=dilation, bn=bn, act=None)
+        self.proj = nn.Conv2d(cin, cout, 1, bias=False) if cin != cout else None
+        self.drop = nn.Dropout(dropout) if dropout > 0 else None
+        self.crop, self.stride = 1 + dilation, stride
+
+    def forward(self, x: Tensor, step: int, keep: int) -> tuple[Tensor, int, int]:
+        y, _, _ = self.a(x, step, keep)
+        if self.drop is not None:
+            y = self.drop(y)
+        y, new_step, new_keep = self.b(y, step, keep)
+        c = self.crop * step
+        s = keep // new_keep  # the stride the second convolution really applied
+        identity = x[:, :, c : c + (y.shape[2] - 1) * s + 1 : s, c : c + (y.shape[3] - 1) * s + 1 : s]
+        if self.proj is not None:
+            identity = self.proj(identity)
+        return F.relu(y + identity), new_step, new_keep
+
+    def geometry(self) -> list[tuple[int, int, int]]:
+        return self.a.geometry() + self.b.geometry()
+
+
+class _Pool(nn.Module):
+    """3x3 pooling with stride 2 (dilated in dense mode)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def forward(self, x: Tensor, step: int, keep: int) -> tuple[Tensor, int, int]:
+        stride, new_step, keep = _split_stride(2, step, keep)
+        if self.kind == "max":
+            return F.max_pool2d(x, 3, stride=stride, dilation=step), new_step, keep
+        kernel = torch.full((x.shape[1], 1, 3, 3), 1 / 9, dtype=x.dtype, device=x.device)
+        return F.conv2d(x, kernel, stride=stride, dilation=step, groups=x.shape[1]), new_step, keep
+
+    def geometry(self) -> list[tuple[int, int, int]]:
+        return [(3, 1, 2)]
+
+
+def _resnet_layers(cfg: ModelConfig) -> tuple[list[nn.Module], int]:
+    u, bn, p = cfg.units, cfg.batchnorm, cfg.dropout
+    pool = cfg.pooling == "max"
+
+    def down(cin: int, cout: int, dilation: int) -> list[nn.Module]:
+        # A strided residual block, or (with max pooling) an unstrided one followed by a pool.
+        if pool:
+            return [_Residual(cin, cout, dilation, 1, bn, p), _Pool("max")]
+        return [_Residual(cin, cout, dilation, 2, bn, p)]
+
+    if cfg.name == "resnet8":
+        layers: list[nn.Module] = [_Conv(1, u, 7, stride=1 if pool else 2, bn=bn)]
+        layers += [_Pool("max")] if pool else []
+        layers += [_Residual(u, u, 2, 1, bn, p), *down(u, 2 * u, 2), _Residual(2 * u, 2 * u, 2, 1, bn, p)]
+        layers += [_Conv(2 * u, 4 * u, 5, bn=bn)]
+    else:  # resnet16
+        layers = [_Conv(1, u, 7, bn=bn), *down(u, u, 1)]
+        layers += [_Residual(u, u, 1, 1, bn, p) for _ in range(3)]
+        layers += [*down(u, 2 * u, 1), *[_Residual(2 * u, 2 * u, 1, 1, bn, p) for _ in range(2)]]
+        layers += [_Conv(2 * u, 4 * u, 5, bn=bn)]
+    return layers, 4 * u
+
+
+def _conv_layers(cfg: ModelConfig) -> tuple[list[nn.Module], int]:
+    kernels = _CONV_KERNELS[cfg.name]
+    layers: list[nn.Module] = []
+    cin, units = 1, cfg.units
+    for i, k in enumerate(kernels):
+        last = i == len(kernels) - 1
+        strided = not last and cfg.pooling == "none"
+        layers.append(_Conv(cin, units, k, stride=2 if strided else 1, bn=cfg.batchnorm, act="prelu"))
+        if not last and cfg.pooling != "none":
+            layers.append(_Pool(cfg.pooling))
+        cin = units
+        if not last:
+            units *= cfg.unit_scaling
+    return layers, cin
+
+
+class Picker(nn.Module):
+    """Feature layers + a 1x1 linear classifier; optional decoder for the autoencoder term."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        errors = config_errors(cfg)
+        if errors:
+            raise ValueError("; ".join(errors))
+        layers, latent = _resnet_layers(cfg) if cfg.name in RESNETS else _conv_layers(cfg)
+        self.config = cfg
+        self.features = nn.ModuleList(layers)
+        self.classifier = nn.Conv2d(latent, 1, 1)
+        self.receptive_field = receptive_field(self.features)
+        self.decoder = _Decoder(latent, self.receptive_field) if cfg.autoencoder > 0 else None
+
+    def embed(self, x: Tensor, keep: int = _CROP_MODE) -> Tensor:
+        step = 1
+        for layer in self.features:
+            x, step, keep = layer(x, step, keep)
+        return x
+
+    def forward(self, crops: Tensor) -> Tensor:
+        """Logits for a batch of receptive-field crops, shape (B,)."""
+        return self.classifier(self.embed(crops)).flatten()
+
+    def score(self, image: Tensor, stride: int = 1) -> Tensor:
+        """Logits (B, ceil(H/stride), ceil(W/stride)) for (B, 1, H, W) images zero-padded by half the
+        receptive field; output pixel (i, j) is the logit of input pixel (i*stride, j*stride)."""
+        half = self.receptive_field // 2
+        return self.classifier(self.embed(F.pad(image, (half, half, half, half)), keep=stride))[:, 0]
+
+
+class _Decoder(nn.Module):
+    """Reconstructs the input crop from the latent vector (the autoencoder regularizer)."""
+
+    def __init__(self, latent: int, size: int, width: int = 32) -> None:
+        super().__init__()
+        self.base = (size + 3) // 4
+        self.size, self.width = size, width
+        self.fc = nn.Linear(latent, width * self.base * self.base)
+        self.up = nn.Sequential(
+            nn.ConvTranspose2d(width, width, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1),
+        )
+
+    def forward(self, z: Tensor) -> Tensor:
+        x = self.fc(z.flatten(1)).view(-1, self.width, self.base, self.base)
+        return self.up(x)[:, :, : self.size, : self.size]
+
+
+def receptive_field(layers: nn.ModuleList) -> int:
+    """Receptive field in pixels from the layers' (kernel, dilation, stride) geometry."""
+    size, jump = 1, 1
+    for layer in layers:
+        for k, d, s in layer.geometry():
+            size += (k - 1) * d * jump
+            jump *= s
+    return size

@@ -1,0 +1,91 @@
+"""Minibatches of receptive-field crops from training micrographs, with rotation and flips.
+
+A fraction of each minibatch are crops centred on labeled-positive pixels (drawn uniformly
+from all positive pixels pooled over micrographs); the rest are centred on a uniformly chosen
+pixel of a uniformly chosen micrograph (for losses that need true "unlabeled" crops, positive
+pixels are re-drawn). Crops are cut larger, then rotated by a uniform angle and flipped in one
+bilinear resampling on the whole batch. All randomness comes from the generator passed in, so
+a given seed and epoch always give the same batches.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+class CropSampler:
+    """Draws ``(crops, is_positive)`` minibatches from in-memory micrographs."""
+
+    def __init__(
+        self,
+        images: list[np.ndarray],
+        positives: list[np.ndarray],
+        crop: int,
+        positive_fraction: float,
+        minibatch: int,
+        exclude_positives: bool,
+    ) -> None:
+        self.crop = crop
+        self.big = int(math.ceil(crop * math.sqrt(2)))
+        self.big += (self.big - crop) % 2  # same parity: the unrotated crop is exact, no interpolation
+        half = self.big // 2
+        self.windows = [
+            sliding_window_view(np.pad(img.astype(np.float32), half), (self.big, self.big)) for img in images
+        ]
+        self.positives = positives
+        self.shapes = np.array([img.shape for img in images])
+        mic, ys, xs = zip(
+            *[(np.full(len(yx[0]), i), *yx) for i, yx in enumerate(np.nonzero(p) for p in positives)], strict=True
+        )
+        self.pos_mic, self.pos_y, self.pos_x = np.concatenate(mic), np.concatenate(ys), np.concatenate(xs)
+        if self.pos_mic.size == 0:
+            raise ValueError("no labeled positive pixel in any training micrograph")
+        self.n_pos = int(round(minibatch * positive_fraction))
+        self.n_unl = minibatch - self.n_pos
+        self.exclude_positives = exclude_positives
+
+    def _unlabeled(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mic = rng.integers(0, len(self.windows), n)
+        ys = np.floor(rng.random(n) * self.shapes[mic, 0]).astype(np.int64)
+        xs = np.floor(rng.random(n) * self.shapes[mic, 1]).astype(np.int64)
+        if self.exclude_positives:
+            bad = np.zeros(n, dtype=bool)
+            for m in np.unique(mic):
+                rows = np.flatnonzero(mic == m)
+                bad[rows] = self.positives[m][ys[rows], xs[rows]]
+            if bad.any():
+                mic[bad], ys[bad], xs[bad] = self._unlabeled(rng, int(bad.sum()))
+        return mic, ys, xs
+
+    def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """One minibatch: crops (B, 1, crop, crop) float32 and labels (B,) bool (positives first)."""
+        pick = rng.integers(0, self.pos_mic.size, self.n_pos)
+        u_mic, u_y, u_x = self._unlabeled(rng, self.n_unl)
+        mic = np.concatenate([self.pos_mic[pick], u_mic])
+        ys = np.concatenate([self.pos_y[pick], u_y])
+        xs = np.concatenate([self.pos_x[pick], u_x])
+        patches = np.empty((mic.size, self.big, self.big), dtype=np.float32)
+        for m in np.unique(mic):
+            rows = np.flatnonzero(mic == m)
+            patches[rows] = self.windows[m][ys[rows], xs[rows]]
+        crops = self._rotate_flip(torch.from_numpy(patches)[:, None], rng)
+        labels = torch.zeros(mic.size, dtype=torch.bool)
+        labels[: self.n_pos] = True
+        return crops, labels
+
+    def _rotate_flip(self, patches: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+        n = patches.shape[0]
+        angle = rng.random(n) * 2 * math.pi
+        flip = np.where(rng.random((n, 2)) < 0.5, -1.0, 1.0)
+        cos, sin = np.cos(angle), np.sin(angle)
+        shrink = self.crop / self.big
+        theta = np.zeros((n, 2, 3), dtype=np.float32)
+        theta[:, 0, 0], theta[:, 0, 1] = cos * flip[:, 0] * shrink, -sin * flip[:, 1] * shrink
+        theta[:, 1, 0], theta[:, 1, 1] = sin * flip[:, 0] * shrink, cos * flip[:, 1] * shrink
+        grid = F.affine_grid(torch.from_numpy(theta), [n, 1, self.crop, self.crop], align_corners=False)
+        return F.grid_sample(patches, grid, mode="bilinear", padding_mode="zeros", align_corners=False)

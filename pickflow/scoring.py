@@ -1,0 +1,71 @@
+"""Scoring micrographs with a trained picker: device choice, tiling, and model files."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .atomic import atomic_path
+from .models import ModelConfig, Picker
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(spec: str) -> torch.device:
+    """``auto`` -> first CUDA device if one works, else CPU (logged, so a silent CPU run cannot happen)."""
+    if spec == "cpu":
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda" if spec == "auto" else spec)
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if spec != "auto":
+        raise RuntimeError(f"device '{spec}' requested but CUDA is not available (CUDA_VISIBLE_DEVICES={visible}).")
+    log.warning("no usable CUDA device (CUDA_VISIBLE_DEVICES=%s): falling back to CPU", visible)
+    return torch.device("cpu")
+
+
+def set_threads(threads: int) -> None:
+    """Use exactly the job's threads for intra-op work."""
+    torch.set_num_threads(max(1, int(threads)))
+
+
+def save_model(path: str | os.PathLike[str], model: Picker, extra: dict) -> None:
+    """Write the model (architecture config + weights + metadata) atomically."""
+    payload = {"model_config": asdict(model.config), "state_dict": model.state_dict(), **extra}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_model(path: str | os.PathLike[str], device: torch.device) -> tuple[Picker, dict]:
+    """Rebuild a saved picker in eval mode; also return the file's metadata."""
+    payload = torch.load(Path(path), map_location=device, weights_only=False)
+    model = Picker(ModelConfig(**payload["model_config"])).to(device)
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return model, payload
+
+
+@torch.no_grad()
+def score_image(
+    model: Picker, image: np.ndarray, device: torch.device, stride: int = 1, tile: int = 1024
+) -> np.ndarray:
+    """Logits on the grid ``image[::stride, ::stride]``, computed in tiles of ``tile`` pixels so
+    memory stays bounded for large micrographs (each tile gets half a receptive field of context)."""
+    half = model.receptive_field // 2
+    tile = max(stride, tile - tile % stride)
+    padded = F.pad(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).to(device)[None, None], (half,) * 4)
+    ny, nx = image.shape
+    out = np.empty((-(-ny // stride), -(-nx // stride)), dtype=np.float32)
+    for y0 in range(0, ny, tile):
+        for x0 in range(0, nx, tile):
+            y1, x1 = min(y0 + tile, ny), min(x0 + tile, nx)
+            window = padded[:, :, y0 : y1 + 2 * half, x0 : x1 + 2 * half]
+            logits = model.classifier(model.embed(window, keep=stride))[0, 0]
+            out[y0 // stride : -(-y1 // stride), x0 // stride : -(-x1 // stride)] = logits.float().cpu().numpy()
+    return out

@@ -1,0 +1,329 @@
+"""The training loop: PU objectives on receptive-field crops, per-epoch evaluation on whole
+micrographs, best-epoch selection, and resumable checkpoints."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from .atomic import atomic_path
+from .errors import TrainingError
+from .evaluation import average_precision, match_micrograph, pixel_average_precision
+from .extract import nms, stamp
+from .losses import LossConfig, objective
+from .models import ModelConfig, Picker
+from .prior import class_prior, observed_prior
+from .sampling import CropSampler
+from .scoring import score_image
+
+log = logging.getLogger(__name__)
+
+METRICS = ("loss", "accuracy", "precision", "adjusted_precision", "tpr", "fpr", "auprc", "ap", "picks_per_micrograph")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run (saved beside its outputs)."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: str = "GE-binomial"
+    slack: float = -1.0
+    l2: float = 0.0
+    expected_particles: float = 300.0
+    label_radius: float = 3.0
+    class_weights: bool | None = None  # None: on for PN only
+    minibatch_size: int = 256
+    positive_fraction: float = 0.0625
+    epoch_size: int = 1000
+    epochs: int = 10
+    learning_rate: float = 2e-4
+    final_learning_rate: float | None = None
+    seed: int = 0
+    selection_metric: str = "ap"
+    particle_radius: float = 10.0  # preprocessed px: NMS and matching radius for particle AP
+    eval_stride: int = 1
+    candidate_threshold: float = -6.0
+    max_train_eval_micrographs: int = 4
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        values = dict(values)
+        model = ModelConfig(**values.pop("model", {}))
+        return cls(model=model, **values)
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Dataset:
+    """Preprocessed micrographs with their labeled particle centres (preprocessed pixels)."""
+
+    names: list[str]
+    images: list[np.ndarray]
+    centres: list[np.ndarray]  # (n, 2) arrays of (y, x)
+
+    def positives(self, radius: float) -> list[np.ndarray]:
+        masks = []
+        for image, yx in zip(self.images, self.centres, strict=True):
+            mask = np.zeros(image.shape, dtype=bool)
+            ij = np.rint(yx).astype(np.int64)
+            stamp(mask, ij[:, 0], ij[:, 1], radius, value=True)
+            masks.append(mask)
+        return masks
+
+    @property
+    def total_pixels(self) -> int:
+        return int(sum(img.size for img in self.images))
+
+    @property
+    def n_labels(self) -> int:
+        return int(sum(len(c) for c in self.centres))
+
+
+def priors(cfg: TrainConfig, data: Dataset) -> tuple[float, float, bool]:
+    """(pi, p_obs, fell_back_to_pn) for the training set."""
+    pi = class_prior(cfg.expected_particles, cfg.label_radius, len(data.images), data.total_pixels)
+    p_obs = observed_prior(data.n_labels, cfg.label_radius, data.total_pixels)
+    return pi, p_obs, cfg.loss != "PN" and pi <= p_obs
+
+
+def _lr_lambda(cfg: TrainConfig):
+    total = max(1, cfg.epochs * cfg.epoch_size - 1)
+    if not cfg.final_learning_rate:
+        return lambda step: 1.0
+    ratio = cfg.final_learning_rate / cfg.learning_rate
+    return lambda step: ratio ** (min(step, total) / total)
+
+
+@torch.no_grad()
+def evaluate(
+    model: Picker,
+    data: Dataset,
+    positives: list[np.ndarray],
+    cfg: TrainConfig,
+    pi: float,
+    p_obs: float,
+    device: torch.device,
+) -> dict:
+    """Pixel metrics (Topaz's definitions) and particle-level AP on whole micrographs."""
+    model.eval()
+    s = cfg.eval_stride
+    sums = dict.fromkeys(("bce", "correct", "pos_sigma", "sigma", "neg_sigma", "n_pos", "n", "picks"), 0.0)
+    all_scores, all_truth, pick_scores, pick_hits = [], [], [], []
+    for image, truth_full, centres in zip(data.images, positives, data.centres, strict=True):
+        logits = score_image(model, image, device, stride=s)
+        truth = truth_full[::s, ::s]
+        t = torch.from_numpy(logits)
+        y = torch.from_numpy(truth.astype(np.float32))
+        sig = torch.sigmoid(t)
+        sums["bce"] += float(F.binary_cross_entropy_with_logits(t, y, reduction="sum"))
+        sums["correct"] += float(((t > 0) == (y > 0)).sum())
+        sums["pos_sigma"] += float(sig[y > 0].sum())
+        sums["neg_sigma"] += float(sig[y == 0].sum())
+        sums["sigma"] += float(sig.sum())
+        sums["n_pos"] += float(truth.sum())
+        sums["n"] += float(truth.size)
+        all_scores.append(logits.ravel())
+        all_truth.append(truth.ravel())
+        ys, xs, sc = nms(logits, cfg.particle_radius / s, cfg.candidate_threshold)
+        sums["picks"] += float(np.count_nonzero(sc > 0))
+        picks_yx = np.stack([ys * s, xs * s], axis=1).astype(float)
+        pick_scores.append(sc)
+        pick_hits.append(match_micrograph(picks_yx, sc, centres, cfg.particle_radius))
+    model.train()
+    n, n_pos = sums["n"], sums["n_pos"]
+    precision = sums["pos_sigma"] / max(sums["sigma"], 1e-12)
+    est_max_precision = p_obs / pi if pi > 0 else 1.0
+    return {
+        "loss": sums["bce"] / n,
+        "accuracy": sums["correct"] / n,
+        "precision": precision,
+        "adjusted_precision": precision / est_max_precision,
+        "tpr": sums["pos_sigma"] / max(n_pos, 1),
+        "fpr": sums["neg_sigma"] / max(n - n_pos, 1),
+        "auprc": pixel_average_precision(np.concatenate(all_scores), np.concatenate(all_truth)),
+        "ap": average_precision(np.concatenate(pick_scores), np.concatenate(pick_hits), data.n_labels),
+        "picks_per_micrograph": sums["picks"] / max(len(data.images), 1),
+    }
+
+
+def select_best_epoch(metrics: pd.DataFrame, metric: str, split: str = "test") -> int:
+    """Epoch with the highest ``metric`` on ``split`` (ties: the earliest; loss-like metrics: lowest)."""
+    rows = metrics[metrics["split"] == split].sort_values("epoch")
+    if rows.empty:
+        return int(metrics["epoch"].max())
+    values = rows[metric].to_numpy(float)
+    if metric in ("loss", "fpr"):
+        values = -values
+    values = np.where(np.isnan(values), -np.inf, values)
+    return int(rows["epoch"].to_numpy()[int(np.argmax(values))])
+
+
+def train(
+    cfg: TrainConfig,
+    train_data: Dataset,
+    eval_data: Dataset | None,
+    device: torch.device,
+    resume_path: Path | None = None,
+) -> tuple[Picker, pd.DataFrame, dict]:
+    """Train; return the best-epoch model, the per-epoch metrics and a summary.
+
+    ``resume_path`` holds the state after the last finished epoch; when it exists and was written
+    by the same configuration, training continues from there (a preempted job does not restart).
+    """
+    if train_data.n_labels == 0:
+        raise TrainingError("no labeled particle on any training micrograph: check labels.coordinates")
+    if eval_data is not None and eval_data.n_labels == 0:
+        raise TrainingError(
+            "the held-out micrographs carry no labels: raise split.test_fraction or label more micrographs"
+        )
+    pi, p_obs, fell_back = priors(cfg, train_data)
+    loss_name = "PN" if fell_back else cfg.loss
+    if fell_back:
+        log.warning(
+            "expected particles per micrograph (%.1f) is below the labeled average (%.1f): pi=%.5f <= p_obs=%.5f, "
+            "so the loss falls back to PN (as Topaz does). Raise train.expected_particles if there are more particles.",
+            cfg.expected_particles,
+            train_data.n_labels / len(train_data.images),
+            pi,
+            p_obs,
+        )
+        pi = p_obs
+    class_weights = (loss_name == "PN") if cfg.class_weights is None else cfg.class_weights
+    loss_cfg = LossConfig(loss_name, pi, p_obs, cfg.slack, class_weights)
+
+    torch.manual_seed(cfg.seed)
+    model = Picker(cfg.model).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.l2)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg))
+    train_pos = train_data.positives(cfg.label_radius)
+    sampler = CropSampler(
+        train_data.images,
+        train_pos,
+        model.receptive_field,
+        cfg.positive_fraction,
+        cfg.minibatch_size,
+        exclude_positives=loss_name != "PU",
+    )
+    k = min(cfg.max_train_eval_micrographs, len(train_data.images))
+    train_eval = Dataset(train_data.names[:k], train_data.images[:k], train_data.centres[:k])
+    eval_pos = eval_data.positives(cfg.label_radius) if eval_data else None
+
+    rows: list[dict] = []
+    best: dict = {"epoch": 0, "value": -math.inf, "state": None}
+    start_epoch = 1
+    fingerprint = cfg.fingerprint()
+    if resume_path is not None and resume_path.exists():
+        state = torch.load(resume_path, map_location=device, weights_only=False)
+        if state.get("fingerprint") == fingerprint:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            rows, best, start_epoch = state["rows"], state["best"], state["epoch"] + 1
+            log.info("resuming from %s after epoch %d", resume_path, state["epoch"])
+        else:
+            log.info("ignoring %s: written by a different configuration", resume_path)
+
+    log.info(
+        "pi=%.5f p_obs=%.5f loss=%s receptive field=%d device=%s", pi, p_obs, loss_name, model.receptive_field, device
+    )
+    model.train()
+    for epoch in range(start_epoch, cfg.epochs + 1):
+        rng = np.random.default_rng([cfg.seed, epoch])
+        torch.manual_seed(cfg.seed * 100_003 + epoch)
+        started = time.perf_counter()
+        objectives = []
+        for update in range(cfg.epoch_size):
+            crops, labels = sampler.sample(rng)
+            crops, labels = crops.to(device), labels.to(device)
+            logits = model(crops)
+            loss = objective(loss_cfg, logits[labels], logits[~labels])
+            if model.decoder is not None:
+                recon = model.decoder(model.embed(crops))
+                loss = loss + cfg.model.autoencoder * ((recon - crops) ** 2).sum(dim=(1, 2, 3)).mean()
+            if not torch.isfinite(loss):
+                raise TrainingError(
+                    f"training loss became {loss.item()} at epoch {epoch}, update {update + 1}: underfitting - "
+                    "learning rate too high? Lower train.learning_rate."
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            objectives.append(loss.item())
+        train_seconds = time.perf_counter() - started
+        common = {
+            "epoch": epoch,
+            "lr": optimizer.param_groups[0]["lr"],
+            "train_seconds": train_seconds,
+            "objective": float(np.mean(objectives)),
+        }
+        evaluated = [("train", train_eval, train_pos[:k])] + ([("test", eval_data, eval_pos)] if eval_data else [])
+        for split, data, pos in evaluated:
+            t0 = time.perf_counter()
+            values = evaluate(model, data, pos, cfg, pi, p_obs, device)
+            rows.append({**common, "split": split, **values, "eval_seconds": time.perf_counter() - t0})
+        current = rows[-1][cfg.selection_metric] if eval_data else float(epoch)
+        if cfg.selection_metric in ("loss", "fpr"):
+            current = -current
+        if current > best["value"]:
+            best = {"epoch": epoch, "value": current, "state": copy.deepcopy(model.state_dict())}
+        log.info(
+            "epoch %d/%d objective=%.4f %s (%.1f s training)",
+            epoch,
+            cfg.epochs,
+            common["objective"],
+            " ".join(
+                f"{r['split']}: loss={r['loss']:.4f} acc={r['accuracy']:.3f} auprc={r['auprc']:.3f} ap={r['ap']:.3f}"
+                for r in rows[-len(evaluated) :]
+            ),
+            train_seconds,
+        )
+        if resume_path is not None:
+            state = {
+                "fingerprint": fingerprint,
+                "epoch": epoch,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rows": rows,
+                "best": best,
+            }
+            with atomic_path(resume_path) as tmp:
+                torch.save(state, tmp)
+
+    metrics = pd.DataFrame(rows)
+    last_state = copy.deepcopy(model.state_dict())
+    if not eval_data:
+        log.warning(
+            "no held-out micrographs: the last epoch is used (set split.test_fraction > 0 to select the best epoch)"
+        )
+    model.load_state_dict(best["state"])
+    summary = {
+        "best_epoch": best["epoch"],
+        "selection_metric": cfg.selection_metric,
+        "pi": pi,
+        "p_obs": p_obs,
+        "loss": loss_name,
+        "loss_fell_back_to_pn": fell_back,
+        "class_weights": class_weights,
+        "receptive_field": model.receptive_field,
+        "train_micrographs": train_data.names,
+        "eval_micrographs": eval_data.names if eval_data else [],
+        "n_train_labels": train_data.n_labels,
+        "config": asdict(cfg),
+        "last_state": last_state,
+    }
+    return model, metrics, summary

@@ -1,0 +1,94 @@
+"""Apply the chosen threshold to the candidates and write the picks for RELION, cryoSPARC and EMAN.
+
+Combined files: particles.star (RELION/cryoSPARC), particles.csv, particles_topaz.txt; per
+micrograph: micrographs/NAME.star and micrographs/NAME.box (EMAN). Coordinates are in pixels
+of the full-size micrographs. By hand:
+    python scripts/picks.py results/pick/threshold.json OUTDIR --candidates results/pick/candidates/*.csv
+"""
+
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from pickflow.atomic import write_json
+from pickflow.cli import config_parser, entry
+from pickflow.config import box_size, load_config
+from pickflow.coordinates import write_box, write_csv, write_star, write_topaz
+
+log = logging.getLogger("pickflow.picks")
+
+
+def run(candidates: list[str], threshold: str, outputs: dict, box: int) -> None:
+    choice = json.loads(Path(threshold).read_text())
+    table = pd.concat([pd.read_csv(p) for p in candidates], ignore_index=True)
+    picks = table[table["score"] >= choice["threshold"]].sort_values(["micrograph", "score"], ascending=[True, False])
+    write_star(picks, outputs["star"])
+    write_csv(picks, outputs["csv"])
+    write_topaz(picks, outputs["topaz"])
+    per_mic = Path(outputs["per_micrograph"])
+    per_mic.mkdir(parents=True, exist_ok=True)
+    counts = picks.groupby("micrograph").size().reindex(sorted(table["micrograph"].unique()), fill_value=0)
+    for key, group in picks.groupby("micrograph"):
+        write_star(group, per_mic / f"{key}.star")
+        write_box(group, per_mic / f"{key}.box", box)
+    summary = {
+        "threshold": choice["threshold"],
+        "threshold_mode": choice["mode"],
+        "threshold_reason": choice["reason"],
+        "n_micrographs": int(counts.size),
+        "n_picks": len(picks),
+        "picks_per_micrograph": counts.to_dict(),
+        "box_size": box,
+    }
+    write_json(outputs["summary"], summary)
+    log.info(
+        "%d picks on %d micrographs at threshold %.3f (%s)",
+        len(picks),
+        counts.size,
+        choice["threshold"],
+        choice["mode"],
+    )
+    if len(picks) == 0:
+        log.warning("no particles picked: use class weights (train.class_weights) or lower the initial learning rate")
+
+
+def parser():
+    p = config_parser(__doc__)
+    p.add_argument("threshold")
+    p.add_argument("outdir")
+    p.add_argument("--candidates", nargs="+", required=True)
+    return p
+
+
+def _from_args(a) -> dict:
+    out = Path(a.outdir)
+    outputs = {
+        "star": out / "particles.star",
+        "csv": out / "particles.csv",
+        "topaz": out / "particles_topaz.txt",
+        "per_micrograph": out / "micrographs",
+        "summary": out / "summary.json",
+    }
+    return {
+        "candidates": a.candidates,
+        "threshold": a.threshold,
+        "outputs": outputs,
+        "box": box_size(load_config(a.config)),
+    }
+
+
+if __name__ == "__main__":
+    entry(
+        run,
+        parser(),
+        _from_args,
+        globals().get("snakemake"),
+        lambda s: {
+            "candidates": list(s.input.candidates),
+            "threshold": s.input.threshold,
+            "outputs": {k: s.output[k] for k in ("star", "csv", "topaz", "per_micrograph", "summary")},
+            "box": s.params.box_size,
+        },
+    )

@@ -1,0 +1,86 @@
+# Helpers shared by the rule files: inputs found and checked once, at parse time, so that bad
+# micrographs lists, coordinates or config values fail before any job starts.
+import os
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
+
+sys.path.insert(0, workflow.basedir)
+# Jobs (scripts) import the pickflow package from this checkout.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p
+)
+
+from pickflow import config as pickflow_config  # noqa: E402
+from pickflow import inputs as pickflow_inputs  # noqa: E402
+from pickflow.errors import InputError  # noqa: E402
+
+PLOTS = ["training", "precision_recall", "picks_per_micrograph", "overlays"]
+
+
+def _checked(function, *args):
+    """Run an input check; report its message as a workflow error (no traceback)."""
+    try:
+        return function(*args)
+    except InputError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
+_checked(pickflow_config.check_semantics, config)
+MICROGRAPHS = _checked(
+    pickflow_inputs.discover_micrographs, config["micrographs"]["path"]
+)
+COORDINATE_FILES = _checked(
+    pickflow_inputs.coordinate_files, config["labels"]["coordinates"]
+)
+LABELED = sorted(
+    _checked(
+        pickflow_inputs.load_checked_labels,
+        MICROGRAPHS,
+        COORDINATE_FILES,
+        config["labels"]["format"],
+    )["micrograph"].unique()
+)
+_checked(
+    pickflow_inputs.check_split_possible,
+    len(LABELED),
+    config["split"]["test_fraction"],
+)
+_rf_warning = pickflow_config.receptive_field_warning(config)
+if _rf_warning:
+    logger.warning(f"pickflow: {_rf_warning}")
+
+BATCHES = {}
+for _key in sorted(MICROGRAPHS):
+    BATCHES.setdefault(
+        pickflow_config.batch_of(_key, config["pick"]["batches"]), []
+    ).append(_key)
+
+
+def package(*modules):
+    """Package modules a rule's script imports: editing them reruns the rule."""
+    return [
+        os.path.join(workflow.basedir, "pickflow", f"{module}.py") for module in modules
+    ]
+
+
+def micrograph_path(wildcards):
+    return str(MICROGRAPHS[wildcards.mic])
+
+
+def preprocessed(keys, suffix="mrc"):
+    return [f"results/preprocessed/{key}.{suffix}" for key in keys]
+
+
+def batch_micrographs(wildcards):
+    return preprocessed(BATCHES[int(wildcards.batch)])
+
+
+def batch_metadata(wildcards):
+    return preprocessed(BATCHES[int(wildcards.batch)], "json")
+
+
+def all_candidates(wildcards):
+    return [f"results/pick/candidates/batch{b}.csv" for b in sorted(BATCHES)]
