@@ -65,7 +65,7 @@ def read_coordinate_file(path: str | os.PathLike[str], fmt: str = "auto") -> pd.
 
 
 def _read_star(path: Path) -> pd.DataFrame:
-    data = starfile.read(path, always_dict=True)
+    data = starfile.read(path, always_dict=True, parse_as_string=["rlnMicrographName"])
     blocks = [df for df in data.values() if isinstance(df, pd.DataFrame) and "rlnCoordinateX" in df.columns]
     if not blocks:
         raise InputError(f"{path}: no data block with _rlnCoordinateX/_rlnCoordinateY.")
@@ -83,7 +83,7 @@ def _read_star(path: Path) -> pd.DataFrame:
 
 
 def _read_topaz(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, sep=r"\s+")
+    df = pd.read_csv(path, sep=r"\s+", dtype={"image_name": str})
     missing = {"image_name", "x_coord", "y_coord"} - set(df.columns)
     if missing:
         raise InputError(
@@ -95,8 +95,13 @@ def _read_topaz(path: Path) -> pd.DataFrame:
     return table
 
 
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a pickflow CSV table, keeping micrograph names as text ('0001' stays '0001')."""
+    return pd.read_csv(path, dtype={"micrograph": str})
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path)
+    df = read_table(path)
     missing = set(_COLUMNS) - set(df.columns)
     if missing:
         raise InputError(f"{path}: CSV coordinates need the columns micrograph,x,y; missing {sorted(missing)}.")

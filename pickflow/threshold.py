@@ -47,7 +47,7 @@ def choose_threshold(curve: pd.DataFrame, candidates: pd.DataFrame, n_micrograph
             "reason": f"highest threshold reaching recall {target:.2f} on the test micrographs (precision {best['precision']:.3f})",
         }
     # expected: as many picks per micrograph as the expected number of particles
-    wanted = int(round(float(params["expected_particles"]) * n_micrographs))
+    wanted = max(1, int(round(float(params["expected_particles"]) * n_micrographs)))
     scores = np.sort(candidates["score"].to_numpy(float))[::-1]
     if scores.size == 0:
         return {**fallback, "reason": "no candidates on the test micrographs; pick.threshold.value is used"}

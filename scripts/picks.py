@@ -15,14 +15,14 @@ import pandas as pd
 from pickflow.atomic import write_json
 from pickflow.cli import config_parser, entry
 from pickflow.config import box_size, load_config
-from pickflow.coordinates import write_box, write_csv, write_star, write_topaz
+from pickflow.coordinates import read_table, write_box, write_csv, write_star, write_topaz
 
 log = logging.getLogger("pickflow.picks")
 
 
 def run(candidates: list[str], threshold: str, outputs: dict, box: int) -> None:
     choice = json.loads(Path(threshold).read_text())
-    table = pd.concat([pd.read_csv(p) for p in candidates], ignore_index=True)
+    table = pd.concat([read_table(p) for p in candidates], ignore_index=True)
     picks = table[table["score"] >= choice["threshold"]].sort_values(["micrograph", "score"], ascending=[True, False])
     write_star(picks, outputs["star"])
     write_csv(picks, outputs["csv"])

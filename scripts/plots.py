@@ -15,6 +15,7 @@ import pandas as pd
 
 from pickflow import plots
 from pickflow.cli import config_parser, entry
+from pickflow.coordinates import read_table
 from pickflow.micrographs import read_micrograph
 
 
@@ -29,7 +30,7 @@ def run(inputs: dict, outputs: dict, preprocessed: str) -> None:
     plots.precision_recall(pd.read_csv(inputs["curve"]), threshold, outputs["precision_recall"])
     pick_summary = _json(inputs["pick_summary"])
     plots.picks_per_micrograph(pick_summary["picks_per_micrograph"], outputs["picks_per_micrograph"])
-    picks, labels, split = pd.read_csv(inputs["picks"]), pd.read_csv(inputs["labels"]), _json(inputs["split"])
+    picks, labels, split = read_table(inputs["picks"]), read_table(inputs["labels"]), _json(inputs["split"])
     labeled = set(labels["micrograph"])
     unseen = [m for m in sorted(pick_summary["picks_per_micrograph"]) if m not in labeled]
     panels = []

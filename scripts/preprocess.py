@@ -4,7 +4,6 @@ Writes a float32 MRC and a JSON of the statistics used. By hand:
     python scripts/preprocess.py MICROGRAPH OUT.mrc OUT.json [--config config.yaml]
 """
 
-
 from pickflow.atomic import write_json
 from pickflow.cli import config_parser, entry
 from pickflow.config import load_config, preprocess_params

@@ -2,16 +2,15 @@
 python scripts/split.py results/labels/labels.csv OUT.json [--config config.yaml]
 """
 
-import pandas as pd
-
 from pickflow.atomic import write_json
 from pickflow.cli import config_parser, entry
 from pickflow.config import load_config
+from pickflow.coordinates import read_table
 from pickflow.split import train_test_split
 
 
 def run(labels: str, output: str, test_fraction: float, seed: int) -> None:
-    write_json(output, train_test_split(pd.read_csv(labels), test_fraction, seed))
+    write_json(output, train_test_split(read_table(labels), test_fraction, seed))
 
 
 def parser():

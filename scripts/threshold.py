@@ -14,6 +14,7 @@ import pandas as pd
 from pickflow.atomic import atomic_path, write_json
 from pickflow.cli import config_parser, entry
 from pickflow.config import load_config, threshold_params
+from pickflow.coordinates import read_table
 from pickflow.evaluation import summarize
 from pickflow.threshold import choose_threshold
 
@@ -25,9 +26,9 @@ PARTIAL_LABELS_NOTE = (
 
 def run(candidates: list[str], labels: str, split: str, output: str, curve_output: str, params: dict) -> None:
     test = json.loads(Path(split).read_text())["test"]
-    table = pd.concat([pd.read_csv(p) for p in candidates], ignore_index=True)
+    table = pd.concat([read_table(p) for p in candidates], ignore_index=True)
     held_out = table[table["micrograph"].isin(test)].reset_index(drop=True)
-    truth = pd.read_csv(labels)
+    truth = read_table(labels)
     truth = truth[truth["micrograph"].isin(test)]
     if test:
         stats, curve = summarize(held_out, truth, params["matching_radius"])

@@ -17,6 +17,7 @@ import pandas as pd
 from pickflow.atomic import atomic_path, write_json
 from pickflow.cli import config_parser, entry
 from pickflow.config import load_config, train_params
+from pickflow.coordinates import read_table
 from pickflow.micrographs import micrograph_key, read_micrograph
 from pickflow.provenance import collect
 from pickflow.scoring import resolve_device, save_model, set_threads
@@ -36,7 +37,7 @@ def run(
     set_threads(threads)
     dev = resolve_device(device)
     cfg = TrainConfig.from_dict(params)
-    table = pd.read_csv(labels)
+    table = read_table(labels)
     sets = json.loads(Path(split).read_text())
     paths = {micrograph_key(p): p for p in micrographs}
     train_data = load_dataset(sets["train"], paths, table)
