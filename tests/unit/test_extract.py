@@ -1,0 +1,146 @@
+"""Score maps to coordinates: vectorized NMS == greedy reference, disk maxima, blob centroids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from pickflow.extract import blob_centroids, candidate_mask, disk_maximum, disk_offsets, nms, nms_reference
+
+RADII = (1, 1.5, 2, 3, 4.7, 7)
+
+
+def _disk_footprint(radius):
+    r = int(np.floor(radius))
+    dy, dx = np.mgrid[-r : r + 1, -r : r + 1]
+    return dy**2 + dx**2 <= radius**2
+
+
+def _random_cases(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(n):
+        shape = tuple(int(s) for s in rng.integers(5, 61, size=2))
+        score = rng.normal(size=shape)
+        if i % 3 == 0:
+            score = np.round(score, 1)  # many ties
+        if i % 4 == 1:
+            score = score.astype(np.float32)
+        radius = RADII[i % len(RADII)]
+        threshold = [-np.inf, 0.0, 0.8, -0.5][i % 4]
+        edge = [0, 0, 2, 5][(i // 2) % 4]
+        cases.append((score, radius, threshold, edge))
+    return cases
+
+
+def test_nms_equals_reference_on_random_maps():
+    cases = _random_cases()
+    assert len(cases) >= 30
+    n_picks = 0
+    for score, radius, threshold, edge in cases:
+        ys, xs, ss = nms(score, radius, threshold, edge)
+        ry, rx, rs = nms_reference(score, radius, threshold, edge)
+        np.testing.assert_array_equal(ys, ry, err_msg=f"r={radius} t={threshold} e={edge} shape={score.shape}")
+        np.testing.assert_array_equal(xs, rx)
+        np.testing.assert_array_equal(ss, rs)
+        assert ss.dtype == score.dtype
+        n_picks += len(ys)
+    assert n_picks > 100  # the comparison is not vacuous
+
+
+def test_nms_reference_is_greedy():
+    """Check the reference itself on a hand-made map."""
+    score = np.zeros((5, 9))
+    score[2, 2] = 5.0
+    score[2, 4] = 4.0  # within radius 2 of (2, 2): suppressed
+    score[2, 5] = 3.0  # 3 away from (2, 2): kept, although (2, 4) (suppressed) is next to it
+    score[0, 8] = 3.0  # ties with (2, 5); earlier in row-major order, so it is visited first
+    ys, xs, ss = nms_reference(score, 2, threshold=0.5)
+    assert list(zip(ys.tolist(), xs.tolist(), strict=True)) == [(2, 2), (0, 8), (2, 5)]
+    np.testing.assert_array_equal(ss, [5.0, 3.0, 3.0])
+    ys2, xs2, _ = nms(score, 2, threshold=0.5)
+    np.testing.assert_array_equal(ys2, ys)
+    np.testing.assert_array_equal(xs2, xs)
+
+
+def test_nms_picks_respect_radius_and_threshold(rng):
+    score = rng.random((40, 50))
+    radius = 4.7
+    ys, xs, ss = nms(score, radius, threshold=0.3)
+    assert (ss > 0.3).all()
+    assert (np.diff(ss) <= 0).all()  # best first
+    d2 = (ys[:, None] - ys[None, :]) ** 2 + (xs[:, None] - xs[None, :]) ** 2
+    np.fill_diagonal(d2, 10**6)
+    assert d2.min() > radius**2
+
+
+def test_nms_empty():
+    ys, xs, ss = nms(np.zeros((6, 6)), 2, threshold=1.0)
+    assert len(ys) == len(xs) == len(ss) == 0
+
+
+@pytest.mark.parametrize("radius", RADII)
+def test_disk_maximum_equals_scipy(rng, radius):
+    values = rng.normal(size=(23, 31))
+    expected = ndimage.maximum_filter(values, footprint=_disk_footprint(radius), mode="constant", cval=-np.inf)
+    np.testing.assert_array_equal(disk_maximum(values, radius), expected)
+    values32 = values.astype(np.float32)
+    np.testing.assert_array_equal(
+        disk_maximum(values32, radius),
+        ndimage.maximum_filter(values32, footprint=_disk_footprint(radius), mode="constant", cval=-np.inf),
+    )
+
+
+def test_disk_offsets_match_footprint():
+    for radius in RADII:
+        dy, dx = disk_offsets(radius)
+        r = int(np.floor(radius))
+        fp = _disk_footprint(radius)
+        np.testing.assert_array_equal(np.sort(dy * 100 + dx), np.sort(np.argwhere(fp) @ [100, 1] - r * 101))
+
+
+def test_blob_centroids_two_discs():
+    score = np.zeros((40, 50))
+    yy, xx = np.mgrid[0:40, 0:50]
+    disc_a = (yy - 10) ** 2 + (xx - 12) ** 2 <= 9
+    disc_b = (yy - 28) ** 2 + (xx - 35) ** 2 <= 16
+    score[disc_a] = 0.6
+    score[10, 12] = 0.8
+    score[disc_b] = 0.7
+    score[28, 35] = 0.95
+    ys, xs, peaks = blob_centroids(score, threshold=0.5)
+    np.testing.assert_allclose(ys, [28, 10], atol=0.01)
+    np.testing.assert_allclose(xs, [35, 12], atol=0.01)
+    np.testing.assert_allclose(peaks, [0.95, 0.8])
+
+
+def test_blob_centroids_empty():
+    ys, xs, peaks = blob_centroids(np.zeros((5, 5)), threshold=0.1)
+    assert ys.size == xs.size == peaks.size == 0
+
+
+def test_edge_exclusion_removes_border_picks(rng):
+    score = rng.random((30, 40))
+    edge = 6
+    ys, xs, _ = nms(score, 2, edge=edge)
+    assert ys.min() >= edge and ys.max() < 30 - edge
+    assert xs.min() >= edge and xs.max() < 40 - edge
+    all_ys, all_xs, _ = nms(score, 2)
+    border = (all_ys < edge) | (all_ys >= 30 - edge) | (all_xs < edge) | (all_xs >= 40 - edge)
+    assert border.any()
+    # blobs touching the border are cut the same way
+    blob = np.zeros((20, 20))
+    blob[0:3, 0:3] = 1.0
+    blob[10, 10] = 1.0
+    by, bx, _ = blob_centroids(blob, 0.5, edge=4)
+    np.testing.assert_allclose(np.c_[by, bx], [[10, 10]])
+
+
+def test_candidate_mask():
+    score = np.arange(36.0).reshape(6, 6)
+    mask = candidate_mask(score, 10.0, edge=1)
+    expected = np.zeros((6, 6), dtype=bool)
+    expected[1:5, 1:5] = True
+    expected &= score > 10
+    np.testing.assert_array_equal(mask, expected)

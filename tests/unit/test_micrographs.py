@@ -1,0 +1,207 @@
+"""Reading micrographs: MRC modes, stacks, corrupt files, TIFF/PNG/JPEG and micrograph keys."""
+
+from __future__ import annotations
+
+import mrcfile
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from pickflow.errors import InputError
+from pickflow.micrographs import micrograph_key, read_micrograph, read_shape, write_mrc
+
+
+def _write_mrc(path, data):
+    with mrcfile.new(path, overwrite=True) as mrc:
+        mrc.set_data(data)
+    return path
+
+
+def test_real_mrc_reads_as_float32_2d(real_mrc):
+    image = read_micrograph(real_mrc)
+    assert image.dtype == np.float32
+    assert image.shape == (927, 959)
+    # SOURCE.md: values ~6768-6822, not normalised
+    assert 6700 < float(image.mean()) < 6900
+    assert float(image.std()) > 0
+
+
+def test_read_shape_from_header_only(real_mrc, monkeypatch):
+    def no_data(*args, **kwargs):
+        raise AssertionError("read_shape must not read the pixel data")
+
+    real_open = mrcfile.open
+
+    def header_only_open(path, *args, **kwargs):
+        if not kwargs.get("header_only"):
+            no_data()
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(mrcfile, "open", header_only_open)
+    assert read_shape(real_mrc) == (927, 959)
+
+
+@pytest.mark.parametrize(
+    ("mode", "dtype"),
+    [(0, np.int8), (1, np.int16), (2, np.float32), (6, np.uint16), (12, np.float16)],
+)
+def test_mrc_modes_round_trip(tmp_path, mode, dtype):
+    rng = np.random.default_rng(mode)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        data = rng.integers(max(info.min, -100), min(info.max, 100) + 1, size=(12, 17)).astype(dtype)
+    else:
+        data = rng.normal(0, 3, size=(12, 17)).astype(dtype)
+    path = _write_mrc(tmp_path / f"mode{mode}.mrc", data)
+    with mrcfile.open(path, header_only=True) as mrc:
+        assert int(mrc.header.mode) == mode
+    image = read_micrograph(path)
+    assert image.dtype == np.float32
+    assert image.shape == (12, 17)
+    np.testing.assert_array_equal(image, data.astype(np.float32))
+    assert read_shape(path) == (12, 17)
+
+
+def test_write_mrc_round_trip(tmp_path, rng):
+    data = rng.normal(size=(9, 11)).astype(np.float32)
+    path = tmp_path / "out" / "w.mrc"
+    write_mrc(path, data, pixel_size=2.5)
+    np.testing.assert_array_equal(read_micrograph(path), data)
+    with mrcfile.open(path) as mrc:
+        assert float(mrc.voxel_size.x) == pytest.approx(2.5)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["w.mrc"]
+
+
+def test_single_section_stack_reads_as_2d(tmp_path, rng):
+    data = rng.normal(size=(1, 10, 14)).astype(np.float32)
+    path = _write_mrc(tmp_path / "one.mrcs", data)
+    image = read_micrograph(path)
+    assert image.shape == (10, 14)
+    np.testing.assert_array_equal(image, data[0])
+    assert read_shape(path) == (10, 14)
+
+
+def test_two_section_stack_is_rejected(tmp_path, rng):
+    path = _write_mrc(tmp_path / "two.mrcs", rng.normal(size=(2, 10, 14)).astype(np.float32))
+    with pytest.raises(InputError, match=r"two\.mrcs") as err:
+        read_micrograph(path)
+    assert "(2, 10, 14)" in str(err.value)
+    with pytest.raises(InputError, match="2 sections"):
+        read_shape(path)
+
+
+def test_truncated_mrc_names_the_file(tmp_path, rng):
+    path = _write_mrc(tmp_path / "cut.mrc", rng.normal(size=(32, 32)).astype(np.float32))
+    raw = path.read_bytes()
+    path.write_bytes(raw[:-100])
+    with pytest.raises(InputError, match=r"cut\.mrc") as err:
+        read_micrograph(path)
+    assert "truncated or corrupt" in str(err.value)
+
+
+@pytest.mark.filterwarnings("ignore:Data array contains NaN:RuntimeWarning")
+def test_nan_pixels_raise_naming_the_file(tmp_path, rng):
+    data = rng.normal(size=(8, 8)).astype(np.float32)
+    data[2, 3] = np.nan
+    data[5, 5] = np.inf
+    path = _write_mrc(tmp_path / "nan.mrc", data)
+    with pytest.raises(InputError, match=r"nan\.mrc") as err:
+        read_micrograph(path)
+    assert "2 pixels are NaN or infinite" in str(err.value)
+
+
+def test_constant_image_raises_naming_the_file(tmp_path):
+    path = _write_mrc(tmp_path / "flat.mrc", np.full((8, 8), 3.0, dtype=np.float32))
+    with pytest.raises(InputError, match=r"flat\.mrc") as err:
+        read_micrograph(path)
+    assert "zero variance" in str(err.value)
+
+
+def _bright_pixel_image(dtype=np.uint8):
+    image = np.full((12, 20), 10, dtype=dtype)
+    image[3, 7] = 250
+    return image
+
+
+@pytest.mark.parametrize("suffix", [".tif", ".tiff"])
+def test_tiff_shape_and_orientation(tmp_path, suffix):
+    path = tmp_path / f"mic{suffix}"
+    data = _bright_pixel_image(np.uint16)
+    tifffile.imwrite(path, data)
+    image = read_micrograph(path)
+    assert image.dtype == np.float32
+    assert image.shape == (12, 20)
+    assert np.unravel_index(np.argmax(image), image.shape) == (3, 7)
+    np.testing.assert_array_equal(image, data.astype(np.float32))
+    assert read_shape(path) == (12, 20)
+
+
+def test_tiff_float_single_page_stack(tmp_path, rng):
+    path = tmp_path / "stack.tif"
+    data = rng.normal(size=(1, 6, 9)).astype(np.float32)
+    tifffile.imwrite(path, data)
+    np.testing.assert_array_equal(read_micrograph(path), data[0])
+    assert read_shape(path) == (6, 9)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".jpeg"])
+def test_raster_shape_and_orientation(tmp_path, suffix):
+    path = tmp_path / f"mic{suffix}"
+    data = _bright_pixel_image()
+    options = {} if suffix == ".png" else {"quality": 95}
+    Image.fromarray(data).save(path, **options)
+    image = read_micrograph(path)
+    assert image.dtype == np.float32
+    assert image.shape == (12, 20)
+    assert np.unravel_index(np.argmax(image), image.shape) == (3, 7)
+    if suffix == ".png":
+        np.testing.assert_array_equal(image, data.astype(np.float32))
+    assert read_shape(path) == (12, 20)
+
+
+@pytest.mark.parametrize("name", ["mic.dm4", "mic.eer", "mic"])
+def test_unsupported_suffix(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"\0" * 64)
+    with pytest.raises(InputError, match="unsupported micrograph format"):
+        read_micrograph(path)
+    with pytest.raises(InputError, match="unsupported micrograph format"):
+        read_shape(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match=r"absent\.mrc: micrograph file not found"):
+        read_micrograph(tmp_path / "absent.mrc")
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("a.mrc", "a"),
+        ("dir/sub/b.MRC", "b"),
+        ("/abs/path/c.mrcs", "c"),
+        ("d.Mrcs", "d"),
+        ("e.tif", "e"),
+        ("x/e2.TIFF", "e2"),
+        ("f.png", "f"),
+        ("g.JPG", "g"),
+        ("h.jpeg", "h"),
+        ("MotionCorr/job003/Movies/mic_001.mrc", "mic_001"),
+        ("name.with.dots.mrc", "name.with.dots"),
+        ("i.mrc.mrc", "i.mrc"),
+        ("dir/j.star", "j.star"),
+        ("k", "k"),
+    ],
+)
+def test_micrograph_key(name, key):
+    assert micrograph_key(name) == key
+
+
+def test_read_shape_works_on_file_with_missing_data(tmp_path, rng):
+    """The header alone is enough: a file whose pixel block is cut still gives its shape."""
+    path = _write_mrc(tmp_path / "header.mrc", rng.normal(size=(20, 30)).astype(np.float32))
+    path.write_bytes(path.read_bytes()[: 1024 + 16])
+    assert read_shape(path) == (20, 30)
+    with pytest.raises(InputError, match=r"header\.mrc"):
+        read_micrograph(path)

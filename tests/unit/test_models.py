@@ -1,0 +1,121 @@
+"""Picker architectures: receptive fields, forbidden configurations, dense scoring == crop mode."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from pickflow.models import ModelConfig, Picker, config_errors
+
+
+def _picker(name, **kwargs):
+    torch.manual_seed(0)
+    model = Picker(ModelConfig(name=name, units=kwargs.pop("units", 4), **kwargs))
+    # non-trivial batch-norm statistics so eval mode is not an identity
+    g = torch.Generator().manual_seed(1)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.copy_(torch.rand(module.running_mean.shape, generator=g) - 0.5)
+            module.running_var.copy_(0.5 + torch.rand(module.running_var.shape, generator=g))
+    return model.eval()
+
+
+@pytest.mark.parametrize(
+    ("name", "size"), [("resnet8", 71), ("resnet16", 91), ("conv31", 31), ("conv63", 63), ("conv127", 127)]
+)
+def test_receptive_fields(name, size):
+    model = Picker(ModelConfig(name=name, units=2))
+    assert model.receptive_field == size
+    with torch.no_grad():
+        out = model.eval()(torch.zeros(3, 1, size, size))
+    assert out.shape == (3,)  # one logit per receptive-field crop
+
+
+@pytest.mark.parametrize(
+    ("cfg", "key", "phrase"),
+    [
+        (ModelConfig(name="resnet8", pooling="avg"), "train.pooling", "average pooling is not available for ResNet"),
+        (ModelConfig(name="resnet16", autoencoder=0.1), "train.autoencoder", "needs a conv model"),
+        (ModelConfig(name="conv31", pooling="max"), "train.pooling", "max pooling is not available for conv"),
+        (ModelConfig(name="conv63", dropout=0.2), "train.dropout", "dropout is not available for conv"),
+        (ModelConfig(name="resnet99"), "train.model", "unknown model 'resnet99'"),
+    ],
+)
+def test_forbidden_combinations(cfg, key, phrase):
+    errors = config_errors(cfg)
+    assert len(errors) == 1
+    assert errors[0].startswith(key)
+    assert phrase in errors[0]
+    with pytest.raises(ValueError, match=phrase):
+        Picker(cfg)
+
+
+def test_all_errors_reported_together():
+    errors = config_errors(ModelConfig(name="conv31", pooling="max", dropout=0.5))
+    assert len(errors) == 2
+    with pytest.raises(ValueError) as err:
+        Picker(ModelConfig(name="conv31", pooling="max", dropout=0.5))
+    assert "max pooling" in str(err.value) and "dropout" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        ModelConfig(),
+        ModelConfig(name="resnet8", pooling="max", dropout=0.1),
+        ModelConfig(name="conv31", pooling="avg", autoencoder=0.5),
+        ModelConfig(name="conv127"),
+    ],
+)
+def test_allowed_combinations(cfg):
+    assert config_errors(cfg) == []
+
+
+@pytest.mark.parametrize("name", ["resnet8", "conv31"])
+def test_dense_score_equals_crop_mode(name):
+    model = _picker(name)
+    rf = model.receptive_field
+    half = rf // 2
+    g = torch.Generator().manual_seed(2)
+    image = torch.randn(1, 1, 21, 18, generator=g)
+    padded = F.pad(image, (half, half, half, half))
+    points = [(0, 0), (4, 9), (10, 10), (20, 17), (13, 2)]
+    with torch.no_grad():
+        dense = model.score(image)
+        crops = torch.cat([padded[:, :, y : y + rf, x : x + rf] for y, x in points])
+        crop_logits = model(crops)
+    assert dense.shape == (1, 21, 18)
+    for (y, x), logit in zip(points, crop_logits, strict=True):
+        assert dense[0, y, x].item() == pytest.approx(logit.item(), abs=1e-4)
+    # the scores are not trivially constant
+    assert dense.std().item() > 1e-3
+
+
+@pytest.mark.parametrize("name", ["resnet8", "conv31"])
+def test_strided_score_is_subsampled_dense_score(name):
+    model = _picker(name)
+    g = torch.Generator().manual_seed(3)
+    image = torch.randn(2, 1, 19, 22, generator=g)
+    with torch.no_grad():
+        dense = model.score(image)
+        strided = model.score(image, stride=2)
+    assert strided.shape == (2, 10, 11)
+    torch.testing.assert_close(strided, dense[:, ::2, ::2], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("height", "width"), [(16, 16), (15, 23), (1, 7)])
+def test_score_keeps_input_size(height, width):
+    model = _picker("conv31")
+    with torch.no_grad():
+        out = model.score(torch.randn(3, 1, height, width))
+    assert out.shape == (3, height, width)
+
+
+def test_decoder_only_with_autoencoder():
+    assert Picker(ModelConfig(name="conv31", units=2)).decoder is None
+    model = Picker(ModelConfig(name="conv31", units=2, autoencoder=1.0)).eval()
+    with torch.no_grad():
+        z = model.embed(torch.randn(2, 1, 31, 31))
+        recon = model.decoder(z)
+    assert recon.shape == (2, 1, 31, 31)
