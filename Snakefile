@@ -2,7 +2,6 @@
 # Stages: preprocess -> labels -> split -> train -> score -> threshold -> picks -> plots.
 from snakemake.utils import min_version, validate
 
-
 min_version("9.19")
 
 

@@ -1,4 +1,4 @@
-# Helpers shared by the rule files: inputs found and checked once, at parse time, so that bad
+# Helpers shared by the stage files: inputs found and checked once, at parse time, so that bad
 # micrographs lists, coordinates or config values fail before any job starts.
 import os
 import sys
@@ -7,11 +7,17 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
+# The scripts of all jobs import the pickflow package of this checkout: put it on the path
+# here and declare the variable, so that cluster jobs inherit it too.
 sys.path.insert(0, workflow.basedir)
-# Jobs (scripts) import the pickflow package from this checkout.
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p
 )
+
+
+envvars:
+    "PYTHONPATH",
+
 
 from pickflow import config as pickflow_config  # noqa: E402
 from pickflow import inputs as pickflow_inputs  # noqa: E402
@@ -60,7 +66,7 @@ for _key in sorted(MICROGRAPHS):
 
 
 def package(*modules):
-    """Package modules a rule's script imports: editing them reruns the rule."""
+    """Package modules imported by a job's script; editing them reruns the job."""
     return [
         os.path.join(workflow.basedir, "pickflow", f"{module}.py") for module in modules
     ]
@@ -84,3 +90,7 @@ def batch_metadata(wildcards):
 
 def all_candidates(wildcards):
     return [f"results/pick/candidates/batch{b}.csv" for b in sorted(BATCHES)]
+
+
+def preprocessed_dir(wildcards, input):
+    return os.path.dirname(input.preprocessed_meta[0])

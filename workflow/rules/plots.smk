@@ -8,7 +8,7 @@ rule plots:
         pick_summary="results/picks/summary.json",
         labels="results/labels/labels.csv",
         split="results/split/split.json",
-        overlays_from=preprocessed(LABELED, "json"),
+        preprocessed_meta=preprocessed(LABELED, "json"),
         code=package("plots"),
     output:
         **{plot: f"results/plots/{plot}.png" for plot in PLOTS},
@@ -18,6 +18,6 @@ rule plots:
     conda:
         "../../envs/pickflow.yaml"
     params:
-        preprocessed="results/preprocessed",
+        preprocessed=preprocessed_dir,
     script:
         "../../scripts/plots.py"

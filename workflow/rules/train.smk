@@ -3,7 +3,16 @@ rule train:
         micrographs=preprocessed(LABELED),
         labels="results/labels/labels.csv",
         split="results/split/split.json",
-        code=package("training", "models", "losses", "sampling", "prior", "evaluation", "extract", "scoring"),
+        code=package(
+            "training",
+            "models",
+            "losses",
+            "sampling",
+            "prior",
+            "evaluation",
+            "extract",
+            "scoring",
+        ),
     output:
         model="results/train/model.pt",
         last="results/train/last.pt",

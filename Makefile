@@ -1,0 +1,35 @@
+# pickflow developer and demo entry points. `make demo` and `make test` set everything up first.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+CORES ?= all
+
+.PHONY: setup demo report test lint clean
+
+# The CPU build of torch is installed first, pinned, so that nothing pulls the CUDA wheels.
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	touch $@
+
+setup: $(VENV)/.installed
+
+## Run the workflow on the bundled demo data (config.yaml): picks and plots under results/.
+demo: setup
+	$(BIN)/snakemake --profile profiles/local --cores $(CORES)
+
+## Lint, then the whole test suite (what CI runs).
+test: setup lint
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/
+	$(BIN)/snakemake --lint
+
+clean:
+	rm -rf results logs .snakemake

@@ -1,0 +1,134 @@
+"""A real Snakemake run of the whole DAG on six demo micrographs, then what a rerun would do."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import starfile
+import torch
+
+from pickflow.micrographs import read_micrograph
+from pickflow.models import Picker
+from pickflow.scoring import load_model
+from pickflow.training import Dataset, TrainConfig, evaluate, priors
+from tests.workflow.helpers import DEMO_MICROGRAPHS, TINY_CONFIG, merge, planned_jobs, snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    from tests.workflow.helpers import make_workdir
+
+    workdir = make_workdir(tmp_path_factory.mktemp("demo"))
+    result = snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def test_star_files_have_relion_columns_and_full_size_coordinates(run_dir):
+    star = starfile.read(run_dir / "results/picks/particles.star")
+    assert list(star.columns) == ["rlnMicrographName", "rlnCoordinateX", "rlnCoordinateY", "rlnAutopickFigureOfMerit"]
+    assert set(star["rlnMicrographName"]) == {m.stem for m in DEMO_MICROGRAPHS[:6]}
+    # Picks are in pixels of the 1024x1024 input micrographs, not of the 256x256 preprocessed ones.
+    assert star["rlnCoordinateX"].between(0, 1023).all() and star["rlnCoordinateY"].between(0, 1023).all()
+    assert star["rlnCoordinateX"].max() > 512 and star["rlnCoordinateY"].max() > 512
+    threshold = json.loads((run_dir / "results/pick/threshold.json").read_text())
+    assert (star["rlnAutopickFigureOfMerit"] >= threshold["threshold"]).all()
+    per_mic = starfile.read(run_dir / "results/picks/micrographs" / f"{DEMO_MICROGRAPHS[0].stem}.star")
+    assert len(per_mic) == int((star["rlnMicrographName"] == DEMO_MICROGRAPHS[0].stem).sum())
+
+
+def test_every_output_format_holds_the_same_picks(run_dir):
+    csv = pd.read_csv(run_dir / "results/picks/particles.csv")
+    topaz = pd.read_csv(run_dir / "results/picks/particles_topaz.txt", sep="\t")
+    assert list(topaz.columns) == ["image_name", "x_coord", "y_coord", "score"]
+    assert len(csv) == len(topaz) == len(starfile.read(run_dir / "results/picks/particles.star"))
+    summary = json.loads((run_dir / "results/picks/summary.json").read_text())
+    name = DEMO_MICROGRAPHS[1].stem
+    box = np.loadtxt(run_dir / "results/picks/micrographs" / f"{name}.box", ndmin=2)
+    mine = csv[csv["micrograph"] == name]
+    assert len(box) == len(mine) == summary["picks_per_micrograph"][name]
+    assert (box[:, 2] == summary["box_size"]).all()
+    np.testing.assert_allclose(np.sort(box[:, 0] + box[:, 2] / 2), np.sort(mine["x"]), atol=0.51)
+
+
+def test_training_records_metrics_provenance_and_best_epoch(run_dir):
+    metrics = pd.read_csv(run_dir / "results/train/metrics.csv")
+    epochs = TINY_CONFIG["train"]["epochs"]
+    assert sorted(metrics["split"].unique()) == ["test", "train"]
+    assert len(metrics) == 2 * epochs
+    summary = json.loads((run_dir / "results/train/summary.json").read_text())
+    test_rows = metrics[metrics["split"] == "test"]
+    assert summary["best_epoch"] == int(test_rows.loc[test_rows["ap"].idxmax(), "epoch"])
+    assert summary["config"]["seed"] == 0 and summary["config"]["epochs"] == epochs
+    assert (
+        summary["provenance"]["versions"]["torch"] == torch.__version__.split("+")[0]
+        or summary["provenance"]["versions"]["torch"]
+    )
+    assert summary["provenance"]["hardware"]["device"] == "cpu"
+    assert not (run_dir / "results/train/resume.pt").exists()
+
+
+def test_trained_model_beats_untrained_on_held_out_particles(run_dir):
+    summary = json.loads((run_dir / "results/train/summary.json").read_text())
+    labels = pd.read_csv(run_dir / "results/labels/labels.csv")
+    names = summary["eval_micrographs"]
+    data = Dataset(
+        names,
+        [read_micrograph(run_dir / f"results/preprocessed/{n}.mrc") for n in names],
+        [labels[labels["micrograph"] == n][["y_pre", "x_pre"]].to_numpy(float) for n in names],
+    )
+    cfg = TrainConfig.from_dict(
+        {k: v for k, v in summary["config"].items() if k != "model"} | {"model": summary["config"]["model"]}
+    )
+    pi, p_obs, _ = priors(cfg, data)
+    positives = data.positives(cfg.label_radius)
+    trained, _ = load_model(run_dir / "results/train/model.pt", torch.device("cpu"))
+    torch.manual_seed(0)
+    untrained = Picker(trained.config).eval()
+    ap_trained = evaluate(trained, data, positives, cfg, pi, p_obs, torch.device("cpu"))["ap"]
+    ap_untrained = evaluate(untrained, data, positives, cfg, pi, p_obs, torch.device("cpu"))["ap"]
+    assert ap_trained > ap_untrained + 0.25, (ap_trained, ap_untrained)
+
+
+def test_plots_are_pngs(run_dir):
+    for name in ("training", "precision_recall", "picks_per_micrograph", "overlays"):
+        assert (run_dir / f"results/plots/{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_nothing_reruns_when_nothing_changed(run_dir):
+    assert planned_jobs(run_dir) == {}
+
+
+def test_changing_a_picking_parameter_reruns_only_picking(run_dir):
+    config = write_config(run_dir, merge(TINY_CONFIG, {"pick": {"nms_radius": 120}}), "changed.yaml")
+    jobs = planned_jobs(run_dir, "--configfile", str(config))
+    assert jobs == {"score": 2, "threshold": 1, "picks": 1, "plots": 1, "all": 1}
+
+
+def test_changing_the_threshold_rule_reruns_only_thresholding(run_dir):
+    config = write_config(
+        run_dir, merge(TINY_CONFIG, {"pick": {"threshold": {"mode": "value", "value": 1.5}}}), "changed.yaml"
+    )
+    assert planned_jobs(run_dir, "--configfile", str(config)) == {"threshold": 1, "picks": 1, "plots": 1, "all": 1}
+
+
+def test_adding_a_micrograph_preprocesses_only_that_micrograph(run_dir):
+    new = run_dir / "data/micrographs" / DEMO_MICROGRAPHS[7].name
+    shutil.copy(DEMO_MICROGRAPHS[7], new)
+    try:
+        jobs = planned_jobs(run_dir)
+    finally:
+        new.unlink()
+    assert jobs == {"preprocess": 1, "score": 1, "threshold": 1, "picks": 1, "plots": 1, "all": 1}
+
+
+def test_changing_training_reruns_training_but_not_preprocessing(run_dir):
+    config = write_config(run_dir, merge(TINY_CONFIG, {"train": {"learning_rate": 0.001}}), "changed.yaml")
+    jobs = planned_jobs(run_dir, "--configfile", str(config))
+    assert jobs["train"] == 1 and "preprocess" not in jobs and "labels" not in jobs
