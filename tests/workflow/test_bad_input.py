@@ -1,0 +1,109 @@
+"""Bad input fails early with a message that names the file or key, and leaves no output behind."""
+
+from __future__ import annotations
+
+import mrcfile
+import numpy as np
+import pytest
+
+from tests.workflow.helpers import TINY_CONFIG, make_workdir, merge, snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+
+
+def dry_run_error(workdir) -> str:
+    result = snakemake(workdir, "--dry-run")
+    assert result.returncode != 0, "the dry run should have failed"
+    return result.stdout + result.stderr
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    return make_workdir(tmp_path, n_micrographs=3, split={"test_fraction": 0.34})
+
+
+def test_micrograph_list_naming_a_missing_file(workdir):
+    (workdir / "list.txt").write_text("data/micrographs/061_10028.png\ndata/micrographs/nope.mrc\n")
+    write_config(workdir, merge(TINY_CONFIG, {"micrographs": {"path": "list.txt"}}))
+    message = dry_run_error(workdir)
+    assert "nope.mrc" in message and "do not exist" in message
+
+
+def test_glob_matching_nothing(workdir):
+    write_config(workdir, merge(TINY_CONFIG, {"micrographs": {"path": "data/elsewhere/*.mrc"}}))
+    assert "matched no micrographs" in dry_run_error(workdir)
+
+
+def test_coordinates_for_a_micrograph_not_in_the_list(workdir):
+    with open(workdir / "data/coordinates.csv", "a") as handle:
+        handle.write("999_unknown.png,10,10\n")
+    message = dry_run_error(workdir)
+    assert "999_unknown" in message and "not in the micrograph list" in message
+
+
+def test_coordinates_outside_the_image(workdir):
+    with open(workdir / "data/coordinates.csv", "a") as handle:
+        handle.write("061_10028.png,5000,10\n")
+    message = dry_run_error(workdir)
+    assert "outside" in message and "061_10028" in message and "full-size" in message
+
+
+def test_empty_coordinates_file(workdir):
+    (workdir / "data/coordinates.csv").write_text("micrograph,x,y\n")
+    message = dry_run_error(workdir)
+    assert "coordinates.csv" in message and "no coordinates" in message
+
+
+def test_too_few_labeled_micrographs_for_the_split(tmp_path):
+    workdir = make_workdir(tmp_path, n_micrographs=1)
+    message = dry_run_error(workdir)
+    assert "only 1 labeled micrograph" in message and "split.test_fraction" in message
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"train": {"epochs": "ten"}}, "epochs"),
+        ({"train": {"learning_rate": -1}}, "learning_rate"),
+        ({"split": {"test_fraction": 1.5}}, "test_fraction"),
+        ({"pick": {"threshold": {"mode": "magic"}}}, "magic"),
+        ({"trian": {"epochs": 2}}, "trian"),
+        ({"train": {"epoch": 2}}, "epoch"),
+    ],
+)
+def test_config_values_are_schema_checked(workdir, override, expected):
+    write_config(workdir, merge(TINY_CONFIG, override))
+    message = dry_run_error(workdir)
+    assert expected in message
+
+
+def test_forbidden_model_combination(workdir):
+    write_config(workdir, merge(TINY_CONFIG, {"train": {"model": "resnet8", "pooling": "avg"}}))
+    assert "average pooling is not available for ResNet" in dry_run_error(workdir)
+
+
+def _write_mrc(path, data):
+    with mrcfile.new(path, overwrite=True) as mrc:
+        mrc.set_data(data)
+
+
+@pytest.mark.parametrize("problem", ["truncated", "nan", "constant"])
+def test_bad_micrograph_content_fails_its_job_without_output(tmp_path, problem):
+    workdir = make_workdir(tmp_path, n_micrographs=3)
+    bad = workdir / "data/micrographs/bad.mrc"
+    data = np.random.default_rng(0).normal(size=(256, 256)).astype(np.float32)
+    if problem == "nan":
+        data[10, 10] = np.nan
+    if problem == "constant":
+        data[:] = 1.0
+    _write_mrc(bad, data)
+    if problem == "truncated":
+        bad.write_bytes(bad.read_bytes()[:-5000])
+    write_config(workdir, merge(TINY_CONFIG, {"micrographs": {"path": "data/micrographs/*"}}))
+    result = snakemake(workdir, "--cores", "1", "results/preprocessed/bad.mrc")
+    assert result.returncode != 0
+    log = (workdir / "logs/preprocess/bad.log").read_text()
+    assert "bad.mrc" in log
+    assert {"truncated": "truncated or corrupt", "nan": "NaN", "constant": "zero variance"}[problem] in log
+    assert not (workdir / "results/preprocessed/bad.mrc").exists()
+    assert not list((workdir / "results/preprocessed").glob(".*"))  # no temporary leftovers
