@@ -22,9 +22,7 @@ import argparse
 import math
 import os
 import random
-import shlex
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,6 +30,8 @@ import time
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
+
+from measure import Run, run_measured
 
 DEFAULT_TOPAZ_BIN = Path.home() / ".cache" / "pickflow" / "topaz-venv" / "bin" / "topaz"
 PathLike = str | os.PathLike[str]
@@ -47,20 +47,9 @@ def thread_env(threads: int) -> dict[str, str]:
     return env
 
 
-def _run(cmd: Sequence[str], threads: int, log: Path | None = None) -> float:
-    """Run ``cmd``; return wall seconds. Output goes to ``log`` (if given); raise on failure."""
-    cmd = [str(c) for c in cmd]
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        cmd, env=thread_env(threads), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
-    )
-    seconds = time.perf_counter() - t0
-    if log is not None:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(f"$ {shlex.join(cmd)}\n# wall_s={seconds:.3f} rc={proc.returncode}\n{proc.stdout}")
-    if proc.returncode != 0:
-        raise RuntimeError(f"command failed (rc={proc.returncode}): {shlex.join(cmd)}\n{proc.stdout[-4000:]}")
-    return seconds
+def _run(cmd: Sequence[object], threads: int, log: Path | None = None) -> Run:
+    """Run ``cmd`` with ``threads`` threads; return wall seconds and peak memory. Output goes to ``log``."""
+    return run_measured(cmd, thread_env(threads), log)
 
 
 def _python_of(topaz_bin: PathLike) -> str:
@@ -77,7 +66,7 @@ def _python_of(topaz_bin: PathLike) -> str:
 
 def preprocess(
     topaz_bin: PathLike, images: Sequence[PathLike], out_dir: PathLike, scale: int = 1, threads: int = 1
-) -> float:
+) -> Run:
     """``topaz preprocess -s SCALE`` (Fourier downsample + GMM normalise) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -141,8 +130,8 @@ def train(
     radius: int = 3,
     seed: int | None = None,
     threads: int = 1,
-) -> tuple[float, Path]:
-    """``topaz train`` from scratch on CPU; return (wall seconds, path of the ``-o`` TSV).
+) -> tuple[Run, Path]:
+    """``topaz train`` from scratch on CPU; return (seconds and peak memory, path of the ``-o`` TSV).
 
     Writes ``{out_prefix}_epoch{N}.sav`` per epoch (see :func:`model_path`),
     ``{out_prefix}_training.tsv`` (Topaz's train/test curve: one ``train`` row per update,
@@ -212,12 +201,12 @@ def train(
     watcher = threading.Thread(target=_watch_rows, args=(tsv, t0, stop, times), daemon=True)
     watcher.start()
     try:
-        seconds = _run(cmd, threads, Path(f"{prefix}_train.log"))
+        run = _run(cmd, threads, Path(f"{prefix}_train.log"))
     finally:
         stop.set()
         watcher.join()
     Path(f"{tsv}.times").write_text("".join(f"{t:.3f}\n" for t in times))
-    return seconds, tsv
+    return run, tsv
 
 
 def extract(
@@ -228,7 +217,7 @@ def extract(
     radius: int,
     threshold: float = -6.0,
     threads: int = 1,
-) -> float:
+) -> Run:
     """``topaz extract`` with an explicit model on CPU; writes a coord TSV to ``out_path``."""
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -318,7 +307,7 @@ def smoke(topaz_bin: PathLike, work_dir: Path, threads: int = 2) -> dict[str, fl
     for name in split["train"] + split["test"]:
         targets[name] = [(rng.randrange(20, 236), rng.randrange(20, 236)) for _ in range(12)]
         _synthetic(raw / f"{name}.mrc", 256, targets[name], rng)
-    times = {"preprocess_s": preprocess(topaz_bin, sorted(raw.glob("*.mrc")), pre, scale=2, threads=threads)}
+    times = {"preprocess_s": preprocess(topaz_bin, sorted(raw.glob("*.mrc")), pre, scale=2, threads=threads).seconds}
     for part, names in split.items():
         (work_dir / part).mkdir(exist_ok=True)
         rows = ["image_name\tx_coord\ty_coord"]
@@ -329,7 +318,7 @@ def smoke(topaz_bin: PathLike, work_dir: Path, threads: int = 2) -> dict[str, fl
             rows += [f"{name}\t{round(x / 2)}\t{round(y / 2)}" for x, y in targets[name]]
         (work_dir / f"{part}_targets.txt").write_text("\n".join(rows) + "\n")
     prefix = work_dir / "model" / "smoke"
-    times["train_s"], tsv = train(
+    train_run, tsv = train(
         topaz_bin,
         work_dir / "train",
         work_dir / "train_targets.txt",
@@ -344,9 +333,10 @@ def smoke(topaz_bin: PathLike, work_dir: Path, threads: int = 2) -> dict[str, fl
         threads=threads,
     )
     picks = work_dir / "picks.txt"
+    times["train_s"] = train_run.seconds
     times["extract_s"] = extract(
         topaz_bin, model_path(prefix, 1, 1), sorted(pre.glob("*.mrc")), picks, radius=5, threshold=-6, threads=threads
-    )
+    ).seconds
     lines = tsv.read_text().splitlines()
     assert lines[0].startswith("epoch\titer\tsplit") and any("\ttest\t" in ln for ln in lines), lines
     assert picks.read_text().startswith("image_name"), picks.read_text()[:200]

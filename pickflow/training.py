@@ -7,7 +7,6 @@ import copy
 import hashlib
 import json
 import logging
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -160,7 +159,8 @@ def evaluate(
 
 
 def select_best_epoch(metrics: pd.DataFrame, metric: str, split: str = "test") -> int:
-    """Epoch with the highest ``metric`` on ``split`` (ties: the earliest; loss-like metrics: lowest)."""
+    """Epoch with the highest ``metric`` on ``split`` (ties: the earliest; loss: the lowest).
+    Without rows for ``split`` (no held-out micrographs), the last epoch."""
     rows = metrics[metrics["split"] == split].sort_values("epoch")
     if rows.empty:
         return int(metrics["epoch"].max())
@@ -222,7 +222,7 @@ def train(
     eval_pos = eval_data.positives(cfg.label_radius) if eval_data else None
 
     rows: list[dict] = []
-    best: dict = {"epoch": 0, "value": -math.inf, "state": None}
+    best: dict = {"epoch": 0, "state": None}
     start_epoch = 1
     fingerprint = cfg.fingerprint()
     if resume_path is not None and resume_path.exists():
@@ -275,11 +275,8 @@ def train(
             t0 = time.perf_counter()
             values = evaluate(model, data, pos, cfg, pi, p_obs, device)
             rows.append({**common, "split": split, **values, "eval_seconds": time.perf_counter() - t0})
-        current = rows[-1][cfg.selection_metric] if eval_data else float(epoch)
-        if cfg.selection_metric in ("loss", "fpr"):
-            current = -current
-        if current > best["value"]:
-            best = {"epoch": epoch, "value": current, "state": copy.deepcopy(model.state_dict())}
+        if select_best_epoch(pd.DataFrame(rows), cfg.selection_metric) == epoch:
+            best = {"epoch": epoch, "state": copy.deepcopy(model.state_dict())}
         log.info(
             "epoch %d/%d objective=%.4f %s (%.1f s training)",
             epoch,

@@ -1,0 +1,446 @@
+"""pickflow vs Topaz, side by side on the bundled EMPIAR-10028 demo: preprocessing, training, extraction.
+
+Both pickers get the same micrographs (pickflow's preprocessed MRCs for training and extraction, so only the
+stage measured differs), the same labels, the same split (train / validation for epoch selection / test,
+never used by either picker before scoring), the same model (resnet8, 32 units) and the same training budget
+(updates x minibatch). Each stage runs pickflow and Topaz interleaved, `--repeats` times; medians are reported.
+Held-out particles are scored for both by one scorer (pickflow.evaluation: one-to-one matching within the
+particle radius). Results: JSON and a markdown table under --out.
+
+    python benchmarks/side_by_side.py                    # full run (installs Topaz first: benchmarks/topaz_setup.sh)
+    python benchmarks/side_by_side.py --smoke --skip-topaz   # seconds-long check of the pickflow side
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import topaz_cli
+from measure import Run, run_measured
+
+from pickflow.coordinates import read_table
+from pickflow.evaluation import summarize
+from pickflow.micrographs import read_micrograph, write_mrc
+from pickflow.provenance import collect
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "data" / "empiar10028"
+PIXEL_SIZE, DOWNSAMPLE, DIAMETER = 5.36, 2, 300.0
+RADIUS_PRE = DIAMETER / 2 / (PIXEL_SIZE * DOWNSAMPLE)  # particle radius in preprocessed pixels (~14)
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    env = topaz_cli.thread_env(threads)
+    env["PYTHONPATH"] = str(REPO)
+    return env
+
+
+def pickflow_script(name: str, *args: object, threads: int, log: Path) -> Run:
+    return run_measured([sys.executable, REPO / "scripts" / f"{name}.py", *args], thread_env(threads), log)
+
+
+def prepare(work: Path, n_micrographs: int) -> dict:
+    """Raw MRCs from the demo PNGs, pickflow-preprocessed MRCs, labels and the three-way split."""
+    raw = work / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    names = []
+    for png in sorted((DEMO / "micrographs").glob("*.png"))[:n_micrographs]:
+        write_mrc(raw / f"{png.stem}.mrc", read_micrograph(png), PIXEL_SIZE)
+        names.append(png.stem)
+    labels = pd.read_csv(DEMO / "coordinates.csv")
+    labels["micrograph"] = labels["micrograph"].str.replace(".png", "", regex=False)
+    labels = labels[labels["micrograph"].isin(names)].copy()
+    labels["x_pre"], labels["y_pre"] = labels["x"] / DOWNSAMPLE, labels["y"] / DOWNSAMPLE
+    (work / "labels.csv").write_text(labels.to_csv(index=False))
+    order = np.random.default_rng(0).permutation(names)
+    n_test = max(1, round(0.3 * len(names)))
+    n_val = max(1, round(0.2 * len(names)))
+    split = {
+        "test": sorted(order[:n_test]),
+        "val": sorted(order[n_test : n_test + n_val]),
+        "train": sorted(order[n_test + n_val :]),
+    }
+    config = {
+        "micrographs": {"path": "raw/*.mrc", "pixel_size": PIXEL_SIZE},
+        "particle_diameter": DIAMETER,
+        "labels": {"coordinates": "labels.csv"},
+        "preprocess": {"downsample": DOWNSAMPLE},
+        "train": {"expected_particles": 150},
+    }
+    return {"names": names, "labels": labels, "split": split, "config": config}
+
+
+def write_config(work: Path, base: dict, train: dict, pick: dict) -> Path:
+    config = json.loads(json.dumps(base))
+    config["train"].update(train)
+    config["pick"] = pick
+    path = work / "pickflow_config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+# ----------------------------------------------------------------------------------------- stages
+def bench_preprocess(work: Path, data: dict, args: argparse.Namespace) -> dict:
+    """Per-micrograph cost. pickflow runs one process per micrograph (as its workflow jobs do);
+    Topaz preprocesses a list in one process, so its marginal cost is (t(all) - t(1)) / (n - 1)."""
+    raws = sorted((work / "raw").glob("*.mrc"))
+    config = write_config(work, data["config"], {}, {})
+    pick_runs, topaz_all, topaz_one = [], [], []
+    for repeat in range(args.repeats):
+        out = work / f"pre_pickflow_{repeat}"
+        t0 = time.perf_counter()
+        for raw in raws:
+            pickflow_script(
+                "preprocess",
+                raw,
+                out / f"{raw.stem}.mrc",
+                out / f"{raw.stem}.json",
+                "--config",
+                config,
+                threads=1,
+                log=work / "logs" / f"preprocess_{raw.stem}.log",
+            )
+        pick_runs.append((time.perf_counter() - t0) / len(raws))
+        if not args.skip_topaz:
+            topaz_all.append(
+                topaz_cli.preprocess(args.topaz_bin, raws, work / f"pre_topaz_{repeat}", DOWNSAMPLE, threads=1).seconds
+            )
+            topaz_one.append(
+                topaz_cli.preprocess(
+                    args.topaz_bin, raws[:1], work / f"pre_topaz1_{repeat}", DOWNSAMPLE, threads=1
+                ).seconds
+            )
+    result = {"pickflow_s_per_micrograph_incl_process_start": statistics.median(pick_runs)}
+    if topaz_all:
+        n = len(raws)
+        result["topaz_s_per_micrograph_incl_process_start"] = statistics.median(topaz_all) / n
+        result["topaz_s_per_micrograph_marginal"] = (statistics.median(topaz_all) - statistics.median(topaz_one)) / max(
+            n - 1, 1
+        )
+    return result
+
+
+def _topaz_targets(labels: pd.DataFrame, names: list[str], path: Path) -> Path:
+    rows = labels[labels["micrograph"].isin(names)]
+    table = pd.DataFrame(
+        {
+            "image_name": rows["micrograph"],
+            "x_coord": rows["x_pre"].round().astype(int),
+            "y_coord": rows["y_pre"].round().astype(int),
+        }
+    )
+    table.to_csv(path, sep="\t", index=False)
+    return path
+
+
+def _link_set(pre: Path, names: list[str], target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        for suffix in (".mrc", ".json"):  # pickflow reads the preprocessing JSON beside each MRC; Topaz globs *.mrc
+            link = target / f"{name}{suffix}"
+            if not link.exists():
+                link.symlink_to(pre / f"{name}{suffix}")
+    return target
+
+
+def _held_out_ap(picks: pd.DataFrame, labels: pd.DataFrame, test: list[str]) -> dict:
+    truth = labels[labels["micrograph"].isin(test)][["micrograph", "x_pre", "y_pre"]].rename(
+        columns={"x_pre": "x", "y_pre": "y"}
+    )
+    stats, _ = summarize(picks[picks["micrograph"].isin(test)].reset_index(drop=True), truth, RADIUS_PRE)
+    return {k: stats[k] for k in ("average_precision", "best_f1", "best_f1_precision", "best_f1_recall", "n_picks")}
+
+
+def bench_train(work: Path, data: dict, args: argparse.Namespace) -> dict:
+    pre = work / "pre_pickflow_0"
+    split, labels = data["split"], data["labels"]
+    budget = {"minibatch_size": args.minibatch, "epoch_size": args.epoch_size, "epochs": args.epochs}
+    train_cfg = {
+        **budget,
+        "model": "resnet8",
+        "units": 32,
+        "expected_particles": 150,
+        "learning_rate": 0.0002,
+        "device": "cpu",
+        "threads": args.threads,
+        "eval_stride": 1,
+    }
+    config = write_config(work, data["config"], train_cfg, {"stride": 1, "device": "cpu", "threads": args.threads})
+    (work / "split.json").write_text(json.dumps({"train": split["train"], "test": split["val"]}))
+    sets = {s: _link_set(pre, split[s], work / f"set_{s}") for s in ("train", "val", "test")}
+    targets = {s: _topaz_targets(labels, split[s], work / f"targets_{s}.txt") for s in ("train", "val")}
+    runs: dict[str, list[dict]] = {"pickflow": [], "topaz": []}
+    for repeat in range(args.repeats):
+        out = work / f"train_pickflow_{repeat}"
+        run = pickflow_script(
+            "train",
+            "--config",
+            config,
+            "--labels",
+            work / "labels.csv",
+            "--split",
+            work / "split.json",
+            "--micrographs",
+            *[pre / f"{n}.mrc" for n in split["train"] + split["val"]],
+            "--outdir",
+            out,
+            threads=args.threads,
+            log=work / "logs" / f"train_pickflow_{repeat}.log",
+        )
+        metrics = pd.read_csv(out / "metrics.csv")
+        cand = out / "test_candidates.csv"
+        pickflow_script(
+            "score",
+            out / "model.pt",
+            cand,
+            "--config",
+            config,
+            "--micrographs",
+            *sorted(sets["test"].glob("*.mrc")),
+            threads=args.threads,
+            log=work / "logs" / f"score_pickflow_{repeat}.log",
+        )
+        picks = read_table(cand)[["micrograph", "x_pre", "y_pre", "score"]].rename(columns={"x_pre": "x", "y_pre": "y"})
+        runs["pickflow"].append(
+            {
+                "wall_s": run.seconds,
+                "peak_mb": run.peak_mb,
+                "s_per_update": float(metrics.groupby("epoch")["train_seconds"].first().sum())
+                / (args.epochs * args.epoch_size),
+                "s_per_epoch_evaluation": float(metrics[metrics["split"] == "test"]["eval_seconds"].mean()),
+                "best_epoch": int(json.loads((out / "summary.json").read_text())["best_epoch"]),
+                **_held_out_ap(picks, labels, split["test"]),
+            }
+        )
+        if args.skip_topaz:
+            continue
+        prefix = work / f"train_topaz_{repeat}" / "model"
+        run, tsv = topaz_cli.train(
+            args.topaz_bin,
+            sets["train"],
+            targets["train"],
+            sets["val"],
+            targets["val"],
+            prefix,
+            model="resnet8",
+            units=32,
+            minibatch=args.minibatch,
+            epoch_size=args.epoch_size,
+            epochs=args.epochs,
+            num_particles=150,
+            radius=3,
+            seed=repeat,
+            threads=args.threads,
+        )
+        runs["topaz"].append(
+            {"wall_s": run.seconds, "peak_mb": run.peak_mb, **_topaz_curve(tsv, args), "tsv": str(tsv)}
+        )
+        best = runs["topaz"][-1]["best_epoch"]
+        picks_file = work / f"train_topaz_{repeat}" / "test_picks.txt"
+        topaz_cli.extract(
+            args.topaz_bin,
+            topaz_cli.model_path(prefix, best, args.epochs),
+            sorted(sets["test"].glob("*.mrc")),
+            picks_file,
+            radius=int(round(RADIUS_PRE)),
+            threshold=-6,
+            threads=args.threads,
+        )
+        picks = pd.read_csv(picks_file, sep="\t", dtype={"image_name": str}).rename(
+            columns={"image_name": "micrograph", "x_coord": "x", "y_coord": "y"}
+        )
+        runs["topaz"][-1].update(_held_out_ap(picks, labels, split["test"]))
+    return {"budget": budget, "split": split, "runs": runs, "median": {k: _medians(v) for k, v in runs.items() if v}}
+
+
+def _topaz_curve(tsv: Path, args: argparse.Namespace) -> dict:
+    """Update and evaluation time from the moments Topaz wrote its TSV rows; best epoch by test AUPRC."""
+    table = pd.read_csv(tsv, sep="\t", na_values="-")
+    times = [float(t) for t in Path(f"{tsv}.times").read_text().split()]
+    table["t"] = times[1 : len(table) + 1] if len(times) > len(table) else times[: len(table)]
+    test = table[table["split"] == "test"]
+    train_rows = table[table["split"] == "train"]
+    eval_s, update_s = [], []
+    for epoch, row in test.set_index("epoch").iterrows():
+        last_update = train_rows[train_rows["epoch"] == epoch]["t"].max()
+        first_update = train_rows[train_rows["epoch"] == epoch]["t"].min()
+        eval_s.append(row["t"] - last_update)
+        update_s.append((last_update - first_update) / max(args.epoch_size - 1, 1))
+    return {
+        "s_per_update": statistics.median(update_s),
+        "s_per_epoch_evaluation": statistics.median(eval_s),
+        "best_epoch": int(test.loc[test["auprc"].idxmax(), "epoch"]),
+    }
+
+
+def bench_extract(work: Path, data: dict, args: argparse.Namespace) -> dict:
+    """Scoring + extraction of all micrographs with each picker's trained model; per-micrograph marginal cost
+    (t(all) - t(1)) / (n - 1) removes both programs' start-up time."""
+    pre = work / "pre_pickflow_0"
+    mics = sorted(pre.glob("*.mrc"))
+    pick_model = work / "train_pickflow_0" / "model.pt"
+    result: dict[str, dict] = {}
+    variants = [("pickflow_stride1", 1), ("pickflow_stride2", 2)]
+    timings: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in variants}
+    timings["topaz"] = []
+    for _repeat in range(args.repeats):
+        for name, stride in variants:
+            config = write_config(
+                work, data["config"], {}, {"stride": stride, "device": "cpu", "threads": args.threads}
+            )
+            pair = []
+            for subset in (mics, mics[:1]):
+                run = pickflow_script(
+                    "score",
+                    pick_model,
+                    work / f"extract_{name}_{len(subset)}.csv",
+                    "--config",
+                    config,
+                    "--micrographs",
+                    *subset,
+                    threads=args.threads,
+                    log=work / "logs" / f"extract_{name}.log",
+                )
+                pair.append(run.seconds)
+            timings[name].append(tuple(pair))
+        if not args.skip_topaz:
+            model = topaz_cli.model_path(work / "train_topaz_0" / "model", args.epochs, args.epochs)
+            pair = [
+                topaz_cli.extract(
+                    args.topaz_bin,
+                    model,
+                    subset,
+                    work / f"extract_topaz_{len(subset)}.txt",
+                    radius=int(round(RADIUS_PRE)),
+                    threshold=-6,
+                    threads=args.threads,
+                ).seconds
+                for subset in (mics, mics[:1])
+            ]
+            timings["topaz"].append(tuple(pair))
+    n = len(mics)
+    for name, pairs in timings.items():
+        if pairs:
+            all_s = statistics.median(p[0] for p in pairs)
+            one_s = statistics.median(p[1] for p in pairs)
+            result[name] = {
+                "s_all": all_s,
+                "s_one": one_s,
+                "s_per_micrograph_marginal": (all_s - one_s) / max(n - 1, 1),
+                "s_per_micrograph_incl_start": all_s / n,
+            }
+    return {"n_micrographs": n, **result}
+
+
+def _medians(runs: list[dict]) -> dict:
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0] if isinstance(runs[0][k], int | float)}
+
+
+def ratios(results: dict) -> dict:
+    out = {}
+    pre = results["preprocess"]
+    if "topaz_s_per_micrograph_incl_process_start" in pre:
+        out["preprocess_speedup_incl_start"] = (
+            pre["topaz_s_per_micrograph_incl_process_start"] / pre["pickflow_s_per_micrograph_incl_process_start"]
+        )
+    med = results["train"]["median"]
+    if "topaz" in med:
+        out["train_updates_per_s_ratio"] = med["topaz"]["s_per_update"] / med["pickflow"]["s_per_update"]
+        out["evaluation_speedup"] = med["topaz"]["s_per_epoch_evaluation"] / med["pickflow"]["s_per_epoch_evaluation"]
+        out["train_wall_ratio"] = med["topaz"]["wall_s"] / med["pickflow"]["wall_s"]
+    ext = results["extract"]
+    if "topaz" in ext:
+        for name in ("pickflow_stride1", "pickflow_stride2"):
+            out[f"extract_speedup_{name}"] = (
+                ext["topaz"]["s_per_micrograph_marginal"] / ext[name]["s_per_micrograph_marginal"]
+            )
+    return out
+
+
+def markdown(results: dict) -> str:
+    r, t = results["ratios"], results["train"]["median"]
+    lines = [
+        f"# pickflow vs Topaz side by side ({results['date']}, {results['machine']}, commit {results['commit']})",
+        "",
+        "| stage | pickflow | Topaz | ratio (Topaz / pickflow) |",
+        "|---|---|---|---|",
+    ]
+    pre = results["preprocess"]
+    lines.append(
+        f"| preprocess, s per micrograph (incl. process start) | {pre['pickflow_s_per_micrograph_incl_process_start']:.3f} | "
+        f"{pre.get('topaz_s_per_micrograph_incl_process_start', float('nan')):.3f} | {r.get('preprocess_speedup_incl_start', float('nan')):.2f} |"
+    )
+    for key, label in (
+        ("s_per_update", "training, s per update"),
+        ("s_per_epoch_evaluation", "evaluation, s per epoch"),
+        ("peak_mb", "training peak memory, MB"),
+        ("average_precision", "held-out particle AP"),
+        ("best_f1", "held-out best F1"),
+    ):
+        p, q = t["pickflow"].get(key, float("nan")), t.get("topaz", {}).get(key, float("nan"))
+        lines.append(f"| {label} | {p:.3f} | {q:.3f} | {q / p if p else float('nan'):.2f} |")
+    ext = results["extract"]
+    for name in ("pickflow_stride1", "pickflow_stride2"):
+        q = ext.get("topaz", {}).get("s_per_micrograph_marginal", float("nan"))
+        p = ext[name]["s_per_micrograph_marginal"]
+        lines.append(f"| extraction ({name}), s per micrograph (marginal) | {p:.3f} | {q:.3f} | {q / p:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--topaz-bin", default=str(topaz_cli.DEFAULT_TOPAZ_BIN))
+    parser.add_argument("--work", default=str(REPO / "benchmarks" / "work" / "side_by_side"))
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epoch-size", type=int, default=40)
+    parser.add_argument("--minibatch", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--micrographs", type=int, default=10)
+    parser.add_argument("--skip-topaz", action="store_true", help="measure pickflow only (Topaz not installed)")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny settings: checks the benchmark itself, figures meaningless"
+    )
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.repeats, args.epochs, args.epoch_size, args.minibatch, args.micrographs = 1, 1, 3, 16, 5
+    work, out = Path(args.work), Path(args.out)
+    if not args.skip_topaz and not Path(args.topaz_bin).exists():
+        parser.error(f"{args.topaz_bin} not found: run `bash benchmarks/topaz_setup.sh` first, or pass --skip-topaz")
+    data = prepare(work, args.micrographs)
+    provenance = collect()
+    results = {
+        "date": provenance["date"],
+        "machine": f"{platform.processor() or platform.machine()}, {provenance['hardware']['cpu_count']} cores",
+        "commit": provenance["git_commit"],
+        "provenance": provenance,
+        "settings": vars(args),
+    }
+    results["preprocess"] = bench_preprocess(work, data, args)
+    results["train"] = bench_train(work, data, args)
+    results["extract"] = bench_extract(work, data, args)
+    results["ratios"] = ratios(results)
+    out.mkdir(parents=True, exist_ok=True)
+    name = "side_by_side_smoke" if args.smoke else "side_by_side"
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2, default=str))
+    (out / f"{name}.md").write_text(markdown(results))
+    print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
