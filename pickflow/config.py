@@ -9,14 +9,11 @@ import logging
 import math
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 
 from .errors import InputError
-
-if TYPE_CHECKING:
-    from .models import ModelConfig
+from .model_config import ModelConfig, config_errors
 
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 MODEL_KEYS = ("model", "units", "unit_scaling", "dropout", "batchnorm", "pooling", "autoencoder")
@@ -44,17 +41,46 @@ def load_config(path: str | Path) -> dict:
 
 
 def check_semantics(config: dict) -> None:
-    """Errors the schema cannot express (forbidden model combinations)."""
-    from .models import config_errors
-
+    """Errors the schema cannot express (forbidden model combinations, cross-validation values)."""
     errors = config_errors(model_config(config))
+    if config["cv"]["enabled"]:
+        errors += _cv_errors(config)
     if errors:
         raise InputError("config: " + "; ".join(errors))
 
 
-def model_config(config: dict) -> ModelConfig:
-    from .models import ModelConfig
+def _cv_errors(config: dict) -> list[str]:
+    import jsonschema
 
+    from .crossval import cv_values, value_key
+
+    cv = config["cv"]
+    ranged = [cv[k] is not None for k in ("initial", "increment", "count")]
+    if bool(cv["values"]) == all(ranged) or (any(ranged) and not all(ranged)):
+        return ["cv: give either cv.values or all of cv.initial, cv.increment and cv.count"]
+    values = cv_values(cv)
+    if len({value_key(v) for v in values}) != len(values):
+        return [f"cv.values: values must be distinct, got {values}"]
+    schema = yaml.safe_load(SCHEMA.read_text())["properties"]["train"]["properties"][cv["parameter"]]
+    errors = []
+    for value in values:
+        try:
+            jsonschema.validate(value, schema)
+        except jsonschema.ValidationError as exc:
+            errors.append(f"cv.values: {value!r} is not a valid train.{cv['parameter']} ({exc.message})")
+            continue
+        errors += [f"cv.values {value!r}: {e}" for e in config_errors(model_config(with_value(config, value)))]
+    return errors
+
+
+def with_value(config: dict, value: object) -> dict:
+    """The config with the cross-validated training parameter set to ``value``."""
+    changed = copy.deepcopy(config)
+    changed["train"][config["cv"]["parameter"]] = value
+    return changed
+
+
+def model_config(config: dict) -> ModelConfig:
     train = config["train"]
     return ModelConfig(name=train["model"], **{k: train[k] for k in MODEL_KEYS[1:]})
 

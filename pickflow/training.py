@@ -54,6 +54,7 @@ class TrainConfig:
     eval_stride: int = 1
     candidate_threshold: float = -6.0
     max_train_eval_micrographs: int = 4
+    keep_epoch: str = "best"  # best: highest selection_metric on the held-out set; last: the final epoch
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
@@ -275,7 +276,7 @@ def train(
             t0 = time.perf_counter()
             values = evaluate(model, data, pos, cfg, pi, p_obs, device)
             rows.append({**common, "split": split, **values, "eval_seconds": time.perf_counter() - t0})
-        if select_best_epoch(pd.DataFrame(rows), cfg.selection_metric) == epoch:
+        if cfg.keep_epoch == "last" or select_best_epoch(pd.DataFrame(rows), cfg.selection_metric) == epoch:
             best = {"epoch": epoch, "state": copy.deepcopy(model.state_dict())}
         log.info(
             "epoch %d/%d objective=%.4f %s (%.1f s training)",
@@ -310,7 +311,7 @@ def train(
     model.load_state_dict(best["state"])
     summary = {
         "best_epoch": best["epoch"],
-        "selection_metric": cfg.selection_metric,
+        "selection_metric": cfg.selection_metric if cfg.keep_epoch == "best" else "last epoch",
         "pi": pi,
         "p_obs": p_obs,
         "loss": loss_name,

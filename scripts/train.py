@@ -32,28 +32,49 @@ def load_dataset(names: list[str], paths: dict[str, str], labels: pd.DataFrame) 
 
 
 def run(
-    micrographs: list[str], labels: str, split: str, outputs: dict, params: dict, device: str, threads: int
+    micrographs: list[str],
+    labels: str,
+    split: str,
+    outputs: dict,
+    params: dict,
+    device: str,
+    threads: int,
+    fold: int | None = None,
+    cv_best: str | None = None,
 ) -> None:
     set_threads(threads)
     dev = resolve_device(device)
+    if cv_best:  # final training after cross-validation: the chosen value, for the chosen number of epochs
+        choice = json.loads(Path(cv_best).read_text())
+        params = {**params["variants"][choice["value_key"]], "epochs": choice["epoch"], "keep_epoch": "last"}
+        log.info("cross-validation chose %s = %s and %d epochs", choice["parameter"], choice["value"], choice["epoch"])
     cfg = TrainConfig.from_dict(params)
     table = read_table(labels)
     sets = json.loads(Path(split).read_text())
+    if fold is not None:
+        sets = sets["folds"][fold]
     paths = {micrograph_key(p): p for p in micrographs}
     train_data = load_dataset(sets["train"], paths, table)
     eval_data = load_dataset(sets["test"], paths, table) if sets["test"] else None
-    resume = Path(outputs["model"]).with_name("resume.pt")
+    resume = Path(outputs["metrics"]).with_name("resume.pt")
     model, metrics, summary = train(cfg, train_data, eval_data, dev, resume)
     last_state = summary.pop("last_state")
-    extra = {"train_summary": summary}
-    save_model(outputs["model"], model, extra)
-    model.load_state_dict(last_state)
-    save_model(outputs["last"], model, extra)
+    if "model" in outputs:
+        save_model(outputs["model"], model, {"train_summary": summary})
+        model.load_state_dict(last_state)
+        save_model(outputs["last"], model, {"train_summary": summary})
     with atomic_path(outputs["metrics"]) as tmp:
         metrics.to_csv(tmp, index=False)
-    write_json(outputs["summary"], {**summary, "provenance": collect(dev)})
+    write_json(
+        outputs["summary"],
+        {
+            **summary,
+            "cv_choice": json.loads(Path(cv_best).read_text()) if cv_best else None,
+            "provenance": collect(dev),
+        },
+    )
     resume.unlink(missing_ok=True)
-    log.info("best epoch %d (%s) -> %s", summary["best_epoch"], cfg.selection_metric, outputs["model"])
+    log.info("kept epoch %d (%s)", summary["best_epoch"], summary["selection_metric"])
 
 
 def parser():
@@ -86,7 +107,7 @@ def _from_args(a) -> dict:
 
 
 def _from_job(s) -> dict:
-    outputs = {k: s.output[k] for k in ("model", "last", "metrics", "summary")}
+    outputs = {k: s.output[k] for k in ("model", "last", "metrics", "summary") if k in s.output.keys()}
     return {
         "micrographs": list(s.input.micrographs),
         "labels": s.input.labels,
@@ -95,7 +116,16 @@ def _from_job(s) -> dict:
         "params": s.params.train,
         "device": s.params.device,
         "threads": s.threads,
+        "fold": int(s.wildcards.fold) if "fold" in s.wildcards.keys() else None,
+        "cv_best": _single(s.input.get("cv_best")),
     }
+
+
+def _single(files) -> str | None:
+    """The one file of an optional named input (absent or empty: None)."""
+    if not files:
+        return None
+    return files if isinstance(files, str) else files[0]
 
 
 if __name__ == "__main__":

@@ -3,16 +3,8 @@ rule train:
         micrographs=preprocessed(LABELED),
         labels="results/labels/labels.csv",
         split="results/split/split.json",
-        code=package(
-            "training",
-            "models",
-            "losses",
-            "sampling",
-            "prior",
-            "evaluation",
-            "extract",
-            "scoring",
-        ),
+        cv_best=cv_best,
+        code=TRAINING_CODE,
     output:
         model="results/train/model.pt",
         last="results/train/last.pt",
@@ -24,7 +16,7 @@ rule train:
         "../../envs/pickflow.yaml"
     threads: config["train"]["threads"]
     params:
-        train=pickflow_config.train_params(config),
+        train=final_train_params(),
         device=config["train"]["device"],
     script:
         "../../scripts/train.py"
