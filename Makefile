@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 CORES ?= all
 
-.PHONY: setup demo report test lint clean
+.PHONY: setup demo report test test-deps lint clean
 
 # The CPU build of torch is installed first, pinned, so that nothing pulls the CUDA wheels.
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -17,13 +17,24 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 
 setup: $(VENV)/.installed
 
-## Run the workflow on the bundled demo data (config.yaml): picks and plots under results/.
+## Run the workflow on the bundled demo data (config.yaml): picks, plots and results/report.html.
 demo: setup
 	$(BIN)/snakemake --profile profiles/local --cores $(CORES)
+	$(BIN)/snakemake --report results/report.html
+
+## The self-contained HTML report of the last run (results/report.html).
+report: setup
+	$(BIN)/snakemake --report results/report.html
 
 ## Lint, then the whole test suite (what CI runs).
-test: setup lint
+test: setup test-deps lint
 	$(BIN)/python -m pytest
+
+# Chromium for the report test: Debian's package, installed where apt-get runs as root.
+test-deps:
+	@if ! command -v chromium >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 lint: setup
 	$(BIN)/ruff check .

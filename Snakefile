@@ -11,18 +11,19 @@ configfile: "config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/labels.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/cv.smk"
 include: "workflow/rules/pick.smk"
-include: "workflow/rules/plots.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
-        "results/picks/particles.star",
-        "results/picks/particles.csv",
-        "results/picks/particles_topaz.txt",
-        expand("results/plots/{plot}.png", plot=PLOTS),
+        final_outputs(),

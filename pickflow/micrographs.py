@@ -10,8 +10,6 @@ from pathlib import Path
 
 import mrcfile
 import numpy as np
-import tifffile
-from PIL import Image
 
 from .atomic import atomic_path
 from .errors import InputError
@@ -65,9 +63,13 @@ def read_shape(path: str | os.PathLike[str]) -> tuple[int, int]:
                 raise InputError(f"{path}: MRC has {nz} sections; pickflow needs one micrograph per file.")
             return ny, nx
         if suffix in TIFF_SUFFIXES:
+            import tifffile
+
             with tifffile.TiffFile(path) as tif:
                 shape = tif.series[0].shape
             return tuple(_squeeze_single_section(np.empty(shape, dtype=np.uint8), path).shape)  # type: ignore[return-value]
+        from PIL import Image
+
         with Image.open(path) as img:
             return img.height, img.width
     except InputError:
@@ -87,8 +89,12 @@ def read_micrograph(path: str | os.PathLike[str]) -> np.ndarray:
             with mrcfile.open(path, permissive=False) as mrc:
                 data = np.asarray(mrc.data)
         elif suffix in TIFF_SUFFIXES:
+            import tifffile
+
             data = tifffile.imread(path)
         else:
+            from PIL import Image
+
             with Image.open(path) as img:
                 data = np.asarray(img.convert("F"))
     except Exception as exc:

@@ -13,47 +13,15 @@ real strides (crop mode: unlimited).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-RESNETS = ("resnet8", "resnet16")
-CONVNETS = ("conv31", "conv63", "conv127")
-MODELS = RESNETS + CONVNETS
+from .model_config import CONVNETS, MODELS, RESNETS, ModelConfig, config_errors
+
+__all__ = ["CONVNETS", "MODELS", "RESNETS", "ModelConfig", "Picker", "config_errors"]
+
 _CONV_KERNELS = {"conv31": [7, 5, 5], "conv63": [7, 5, 5, 5], "conv127": [7, 5, 5, 5, 5]}
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Architecture settings (names follow Topaz's CLI)."""
-
-    name: str = "resnet8"
-    units: int = 32
-    unit_scaling: int = 2
-    dropout: float = 0.0
-    batchnorm: bool = True
-    pooling: str = "none"  # none | max | avg
-    autoencoder: float = 0.0
-
-
-def config_errors(cfg: ModelConfig) -> list[str]:
-    """The combinations Topaz's wrappers forbid, as messages naming the config keys."""
-    errors = []
-    if cfg.name not in MODELS:
-        errors.append(f"train.model: unknown model '{cfg.name}'; choose one of {', '.join(MODELS)}")
-    if cfg.name in RESNETS and cfg.pooling == "avg":
-        errors.append("train.pooling: average pooling is not available for ResNet models; use 'none' or 'max'")
-    if cfg.name in RESNETS and cfg.autoencoder > 0:
-        errors.append(
-            "train.autoencoder: the autoencoder term needs a conv model (conv31/conv63/conv127), not a ResNet"
-        )
-    if cfg.name in CONVNETS and cfg.pooling == "max":
-        errors.append("train.pooling: max pooling is not available for conv models; use 'none' or 'avg'")
-    if cfg.name in CONVNETS and cfg.dropout > 0:
-        errors.append("train.dropout: dropout is not available for conv models; set it to 0 or use a ResNet")
-    return errors
 
 
 _CROP_MODE = 1 << 30  # "keep every stride"

@@ -103,3 +103,104 @@ def overlays(panels: list[dict], radius: float, path: str | os.PathLike[str]) ->
         ax.set_title(f"{panel['name']}: {len(picks)} picks ({role})", fontsize=9)
         ax.axis("off")
     _save(fig, path)
+
+
+def preprocessing_thumbnails(panels: list[tuple[str, np.ndarray, np.ndarray]], path: str | os.PathLike[str]) -> None:
+    """A few micrographs before (input) and after preprocessing."""
+    fig, axes = plt.subplots(2, len(panels), figsize=(3.2 * len(panels), 6.4), squeeze=False)
+    for column, (name, before, after) in enumerate(panels):
+        for row, (image, label) in enumerate(((before, "input"), (after, "preprocessed"))):
+            lo, hi = np.percentile(image, [1, 99])
+            axes[row, column].imshow(image, cmap="gray", vmin=lo, vmax=hi)
+            axes[row, column].set_title(f"{name} ({label}, {image.shape[1]}x{image.shape[0]})", fontsize=8)
+            axes[row, column].axis("off")
+    _save(fig, path)
+
+
+def normalization_statistics(metas: list[dict], path: str | os.PathLike[str]) -> None:
+    """Per-micrograph normalization: the fitted mean and standard deviation, and the dominant weight (GMM)."""
+    names = [m["micrograph"] for m in metas]
+    stats = [m["normalization"] for m in metas]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    if "mu" in stats[0]:
+        axes[0].scatter([s["mu"] for s in stats], [s["std"] for s in stats], s=12)
+        axes[0].set(
+            xlabel="mean (input units)",
+            ylabel="standard deviation",
+            title=f"{len(names)} micrographs: {stats[0]['method']} fit",
+        )
+    if "pi" in stats[0]:
+        axes[1].hist([s["pi"] for s in stats], bins=20)
+        axes[1].set(xlabel="weight of the dominant component", ylabel="micrographs", title="GMM dominant weight")
+    else:
+        axes[1].hist([m["output"]["std"] for m in metas], bins=20)
+        axes[1].set(xlabel="output standard deviation", ylabel="micrographs")
+    _save(fig, path)
+
+
+def score_histogram(scores: np.ndarray, threshold: float, path: str | os.PathLike[str]) -> None:
+    """Distribution of candidate scores with the chosen threshold."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    ax.hist(scores, bins=60, color="grey")
+    ax.axvline(threshold, color="red", label=f"threshold {threshold:.2f}")
+    ax.set(xlabel="score (logit)", ylabel="candidates", yscale="log", title=f"{len(scores)} candidates")
+    ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def cv_metric_vs_value(table: pd.DataFrame, folds: pd.DataFrame, best: dict, path: str | os.PathLike[str]) -> None:
+    """The metric at each value's best epoch: every fold as a point, mean +- sd, the chosen value marked."""
+    metric = best["metric"]
+    values = list(dict.fromkeys(table["value"]))
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.2 * len(values)), 3.6))
+    for i, value in enumerate(values):
+        rows = table[table["value"] == value]
+        top = rows.loc[rows[f"{metric}_mean"].idxmin() if metric == "loss" else rows[f"{metric}_mean"].idxmax()]
+        points = folds[(folds["value"] == value) & (folds["epoch"] == top["epoch"])][metric]
+        ax.scatter(np.full(len(points), i), points, color="grey", s=14, zorder=2)
+        ax.errorbar(
+            i,
+            top[f"{metric}_mean"],
+            yerr=top[f"{metric}_sd"],
+            fmt="o",
+            color="red" if value == best["value_key"] else "black",
+            capsize=4,
+            zorder=3,
+        )
+    ax.set_xticks(range(len(values)), values)
+    ax.set(
+        xlabel=best["parameter"],
+        ylabel=f"held-out fold {metric}",
+        title=f"chosen: {best['value_key']} at epoch {best['epoch']}",
+    )
+    _save(fig, path)
+
+
+def cv_metric_vs_epoch(table: pd.DataFrame, metric: str, path: str | os.PathLike[str]) -> None:
+    """Fold-mean metric per epoch, one line per value (shaded: +- sd)."""
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    for value, rows in table.groupby("value", sort=False):
+        mean, sd = rows[f"{metric}_mean"].to_numpy(float), np.nan_to_num(rows[f"{metric}_sd"].to_numpy(float))
+        ax.plot(rows["epoch"], mean, marker="o", label=str(value))
+        ax.fill_between(rows["epoch"], mean - sd, mean + sd, alpha=0.15)
+    ax.set(xlabel="epoch", ylabel=f"held-out fold {metric} (mean)")
+    ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def cv_fold_curves(runs: dict[tuple[str, int], pd.DataFrame], path: str | os.PathLike[str]) -> None:
+    """Training curves of every cross-validation job: loss and particle AP per epoch, train vs held-out fold."""
+    values = list(dict.fromkeys(v for v, _ in runs))
+    fig, axes = plt.subplots(len(values), 2, figsize=(9, 2.8 * len(values)), squeeze=False)
+    for row, value in enumerate(values):
+        for (v, fold), metrics in runs.items():
+            if v != value:
+                continue
+            for split, style in (("train", "--"), ("test", "-")):
+                rows = metrics[metrics["split"] == split]
+                axes[row, 0].plot(rows["epoch"], rows["loss"], style, label=f"fold {fold} {split}")
+                axes[row, 1].plot(rows["epoch"], rows["ap"], style, label=f"fold {fold} {split}")
+        axes[row, 0].set(title=f"{value}: loss", xlabel="epoch")
+        axes[row, 1].set(title=f"{value}: particle AP", xlabel="epoch")
+    axes[0, 1].legend(fontsize=7)
+    _save(fig, path)

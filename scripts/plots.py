@@ -30,6 +30,8 @@ def run(inputs: dict, outputs: dict, preprocessed: str) -> None:
     plots.precision_recall(pd.read_csv(inputs["curve"]), threshold, outputs["precision_recall"])
     pick_summary = _json(inputs["pick_summary"])
     plots.picks_per_micrograph(pick_summary["picks_per_micrograph"], outputs["picks_per_micrograph"])
+    scores = pd.concat([read_table(c)["score"] for c in inputs["candidates"]]).to_numpy(float)
+    plots.score_histogram(scores, threshold["threshold"], outputs["score_histogram"])
     picks, labels, split = read_table(inputs["picks"]), read_table(inputs["labels"]), _json(inputs["split"])
     labeled = set(labels["micrograph"])
     unseen = [m for m in sorted(pick_summary["picks_per_micrograph"]) if m not in labeled]
@@ -69,8 +71,11 @@ def parser():
 def _from_args(a) -> dict:
     out = Path(a.outdir)
     inputs = {k: getattr(a, k) for k in ("metrics", "summary", "threshold", "curve", "picks", "labels", "split")}
-    inputs["pick_summary"] = a.pick_summary
-    outputs = {k: out / f"{k}.png" for k in ("training", "precision_recall", "picks_per_micrograph", "overlays")}
+    inputs["pick_summary"], inputs["candidates"] = a.pick_summary, a.candidates
+    outputs = {
+        k: out / f"{k}.png"
+        for k in ("training", "precision_recall", "picks_per_micrograph", "score_histogram", "overlays")
+    }
     return {"inputs": inputs, "outputs": outputs, "preprocessed": a.preprocessed}
 
 

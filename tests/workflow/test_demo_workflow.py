@@ -15,19 +15,9 @@ from pickflow.micrographs import read_micrograph
 from pickflow.models import Picker
 from pickflow.scoring import load_model
 from pickflow.training import Dataset, TrainConfig, evaluate, priors
-from tests.workflow.helpers import DEMO_MICROGRAPHS, TINY_CONFIG, merge, planned_jobs, snakemake, write_config
+from tests.workflow.helpers import DEMO_MICROGRAPHS, TINY_CONFIG, merge, planned_jobs, write_config
 
 pytestmark = pytest.mark.workflow
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    from tests.workflow.helpers import make_workdir
-
-    workdir = make_workdir(tmp_path_factory.mktemp("demo"))
-    result = snakemake(workdir, "--cores", "2")
-    assert result.returncode == 0, result.stderr[-5000:]
-    return workdir
 
 
 def test_star_files_have_relion_columns_and_full_size_coordinates(run_dir):
@@ -97,7 +87,15 @@ def test_trained_model_beats_untrained_on_held_out_particles(run_dir):
 
 
 def test_plots_are_pngs(run_dir):
-    for name in ("training", "precision_recall", "picks_per_micrograph", "overlays"):
+    for name in (
+        "training",
+        "precision_recall",
+        "picks_per_micrograph",
+        "score_histogram",
+        "overlays",
+        "preprocessing",
+        "normalization",
+    ):
         assert (run_dir / f"results/plots/{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -108,14 +106,20 @@ def test_nothing_reruns_when_nothing_changed(run_dir):
 def test_changing_a_picking_parameter_reruns_only_picking(run_dir):
     config = write_config(run_dir, merge(TINY_CONFIG, {"pick": {"nms_radius": 120}}), "changed.yaml")
     jobs = planned_jobs(run_dir, "--configfile", str(config))
-    assert jobs == {"score": 2, "threshold": 1, "picks": 1, "plots": 1, "all": 1}
+    assert jobs == {"score": 2, "threshold": 1, "picks": 1, "plots": 1, "report_summary": 1, "all": 1}
 
 
 def test_changing_the_threshold_rule_reruns_only_thresholding(run_dir):
     config = write_config(
         run_dir, merge(TINY_CONFIG, {"pick": {"threshold": {"mode": "value", "value": 1.5}}}), "changed.yaml"
     )
-    assert planned_jobs(run_dir, "--configfile", str(config)) == {"threshold": 1, "picks": 1, "plots": 1, "all": 1}
+    assert planned_jobs(run_dir, "--configfile", str(config)) == {
+        "threshold": 1,
+        "picks": 1,
+        "plots": 1,
+        "report_summary": 1,
+        "all": 1,
+    }
 
 
 def test_adding_a_micrograph_preprocesses_only_that_micrograph(run_dir):
@@ -125,7 +129,17 @@ def test_adding_a_micrograph_preprocesses_only_that_micrograph(run_dir):
         jobs = planned_jobs(run_dir)
     finally:
         new.unlink()
-    assert jobs == {"preprocess": 1, "score": 1, "threshold": 1, "picks": 1, "plots": 1, "all": 1}
+    # The new micrograph also appears in the normalization statistics figure.
+    assert jobs == {
+        "preprocess": 1,
+        "score": 1,
+        "threshold": 1,
+        "picks": 1,
+        "plots": 1,
+        "plot_preprocessing": 1,
+        "report_summary": 1,
+        "all": 1,
+    }
 
 
 def test_changing_training_reruns_training_but_not_preprocessing(run_dir):

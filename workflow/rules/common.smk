@@ -20,10 +20,20 @@ envvars:
 
 
 from pickflow import config as pickflow_config  # noqa: E402
+from pickflow import crossval as pickflow_crossval  # noqa: E402
 from pickflow import inputs as pickflow_inputs  # noqa: E402
 from pickflow.errors import InputError  # noqa: E402
 
-PLOTS = ["training", "precision_recall", "picks_per_micrograph", "overlays"]
+PLOTS = [
+    "training",
+    "precision_recall",
+    "picks_per_micrograph",
+    "score_histogram",
+    "overlays",
+    "preprocessing",
+    "normalization",
+]
+CV_PLOTS = ["cv_metric_vs_value", "cv_metric_vs_epoch", "cv_fold_curves"]
 
 
 def _checked(function, *args):
@@ -94,3 +104,73 @@ def all_candidates(wildcards):
 
 def preprocessed_dir(wildcards, input):
     return os.path.dirname(input.preprocessed_meta[0])
+
+
+TRAINING_CODE = package(
+    "training",
+    "models",
+    "losses",
+    "sampling",
+    "prior",
+    "evaluation",
+    "extract",
+    "scoring",
+)
+CV_VALUES = (
+    {
+        pickflow_crossval.value_key(v): v
+        for v in pickflow_crossval.cv_values(config["cv"])
+    }
+    if config["cv"]["enabled"]
+    else {}
+)
+
+
+def cv_fold_params(wildcards):
+    """Training settings of one cross-validation job: the config with the value swapped in."""
+    changed = pickflow_config.with_value(config, CV_VALUES[wildcards.value])
+    return pickflow_config.train_params(changed)
+
+
+def cv_fold_metrics(wildcards):
+    return [
+        f"results/cv/{value}/fold{fold}/metrics.csv"
+        for value in CV_VALUES
+        for fold in range(config["cv"]["folds"])
+    ]
+
+
+def final_train_params():
+    """Without cross-validation: the configured settings. With it: one variant per value; the
+    training job applies the value and epoch count chosen in results/cv/best.json."""
+    if not config["cv"]["enabled"]:
+        return pickflow_config.train_params(config)
+    return {
+        "variants": {
+            key: pickflow_config.train_params(pickflow_config.with_value(config, value))
+            for key, value in CV_VALUES.items()
+        }
+    }
+
+
+def cv_best(wildcards):
+    return ["results/cv/best.json"] if config["cv"]["enabled"] else []
+
+
+THUMBNAILS = sorted(MICROGRAPHS)[:3]
+
+
+def thumbnail_inputs(wildcards):
+    return [str(MICROGRAPHS[key]) for key in THUMBNAILS]
+
+
+def final_outputs():
+    """Everything a run produces: picks in every format, figures, and the report summary."""
+    plots = PLOTS + (CV_PLOTS if config["cv"]["enabled"] else [])
+    return [
+        "results/picks/particles.star",
+        "results/picks/particles.csv",
+        "results/picks/particles_topaz.txt",
+        "results/report/summary.rst",
+        *[f"results/plots/{plot}.png" for plot in plots],
+    ]

@@ -1,0 +1,154 @@
+"""The workflow through a real SLURM scheduler (munge + slurmctld + slurmd on this machine, fake GPUs).
+
+tests/slurm/start.sh installs and starts the one-node cluster; the users' profile (profiles/slurm) is used
+unchanged, with only the CI settings given on the command line: partitions through the environment and a
+short first status check. The node advertises 16 CPUs so the profile's production requests fit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.workflow.helpers import REPO, make_workdir
+
+pytestmark = pytest.mark.slurm
+
+THREADS = ["--set-threads", "train=2", "score=2"]
+CI_ONLY = ["--slurm-init-seconds-before-status-checks", "1", "--latency-wait", "5", "--verbose"]
+TIMING = ["train_seconds", "eval_seconds"]
+SLURM_ENV = {"SLURM_NODE_CPUS": "16", "SLURM_NODE_MEM_MB": "64000"}
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("a local SLURM needs root and apt-get (Debian) to install slurmctld/slurmd/munge")
+    env = {**os.environ, **SLURM_ENV}
+    started = subprocess.run(
+        ["bash", str(REPO / "tests/slurm/start.sh")], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert started.returncode == 0, started.stdout + started.stderr
+    yield
+    subprocess.run(["bash", str(REPO / "tests/slurm/stop.sh")], capture_output=True, text=True, timeout=120)
+
+
+def snakemake_command(workdir: Path, *args: str) -> list[str]:
+    """The users' command, under a hard timeout (SIGINT: the plugin ignores SIGTERM while jobs run)."""
+    return [
+        "timeout",
+        "-s",
+        "INT",
+        "-k",
+        "30",
+        "600",
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *args,
+    ]
+
+
+def cluster_env() -> dict[str, str]:
+    return {**os.environ, "PICKFLOW_CPU_PARTITION": "cpu", "PICKFLOW_GPU_PARTITION": "gpu"}
+
+
+def run_on_slurm(workdir: Path, *targets: str) -> subprocess.CompletedProcess:
+    command = snakemake_command(workdir, "--profile", str(REPO / "profiles/slurm"), *CI_ONLY, *THREADS, *targets)
+    return subprocess.run(command, capture_output=True, text=True, env=cluster_env(), cwd=workdir)
+
+
+@pytest.fixture(scope="module")
+def local_reference(tmp_path_factory):
+    workdir = make_workdir(tmp_path_factory.mktemp("local"), n_micrographs=4, split={"test_fraction": 0.25})
+    result = subprocess.run(
+        snakemake_command(workdir, "--cores", "2", *THREADS), capture_output=True, text=True, cwd=workdir
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def slurm_run(slurm, tmp_path_factory):
+    workdir = make_workdir(tmp_path_factory.mktemp("slurm"), n_micrographs=4, split={"test_fraction": 0.25})
+    result = run_on_slurm(workdir)
+    assert result.returncode == 0, result.stderr[-6000:]
+    return workdir, result.stdout + result.stderr
+
+
+def test_jobs_went_through_slurm(slurm_run):
+    workdir, log = slurm_run
+    job_ids = re.findall(r"SLURM jobid (\d+)", log)
+    assert len(job_ids) >= 4, log[-3000:]
+    queue = subprocess.run(["squeue", "--states=all", "-h", "-o", "%i %T"], capture_output=True, text=True).stdout
+    finished = {line.split()[0] for line in queue.splitlines() if line.split()[1] == "COMPLETED"}
+    assert set(job_ids) <= finished
+    assert list((workdir / ".snakemake/slurm_logs/rule_train").glob("*.log"))
+
+
+def test_per_micrograph_jobs_are_bundled(slurm_run):
+    _, log = slurm_run
+    submissions = [line for line in log.splitlines() if "sbatch call" in line]
+    preprocess = [line for line in submissions if "preprocess" in line]
+    assert len(preprocess) == 1, "the 4 preprocessing jobs should go in one group submission"
+
+
+def test_training_asked_for_a_gpu_and_fell_back_to_cpu(slurm_run):
+    workdir, log = slurm_run
+    train_submission = next(line for line in log.splitlines() if "sbatch call" in line and "rule_train" in line)
+    assert "--gpus=1" in train_submission and "-p gpu" in train_submission
+    hardware = json.loads((workdir / "results/train/summary.json").read_text())["provenance"]["hardware"]
+    assert hardware["slurm_job_id"] and hardware["cuda_visible_devices"] not in (None, "")
+    assert hardware["device"] == "cpu"
+    train_log = (workdir / "logs/train.log").read_text()
+    assert f"CUDA_VISIBLE_DEVICES={hardware['cuda_visible_devices']}): falling back to CPU" in train_log
+
+
+def test_outputs_match_a_local_run(slurm_run, local_reference):
+    workdir, _ = slurm_run
+    for table in ("results/picks/particles.csv", "results/labels/labels.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(workdir / table), pd.read_csv(local_reference / table))
+    slurm_metrics = pd.read_csv(workdir / "results/train/metrics.csv").drop(columns=TIMING)
+    local_metrics = pd.read_csv(local_reference / "results/train/metrics.csv").drop(columns=TIMING)
+    pd.testing.assert_frame_equal(slurm_metrics, local_metrics)
+
+
+def test_a_cancelled_training_job_resumes_and_finishes(slurm, local_reference, tmp_path):
+    workdir = make_workdir(
+        tmp_path, n_micrographs=4, split={"test_fraction": 0.25}, train={"epochs": 4, "epoch_size": 25}
+    )
+    command = snakemake_command(
+        workdir, "--profile", str(REPO / "profiles/slurm"), *CI_ONLY, *THREADS, "results/train/model.pt"
+    )
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cluster_env(), cwd=workdir
+    )
+    resume = workdir / "results/train/resume.pt"
+    deadline = time.time() + 400
+    while not resume.exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    assert resume.exists(), "training never saved an epoch"
+    queue = subprocess.run(["squeue", "-h", "-o", "%i %k"], capture_output=True, text=True).stdout
+    train_job = next(line.split()[0] for line in queue.splitlines() if "rule_train" in line)
+    subprocess.run(["scancel", train_job], check=True)
+    output, _ = process.communicate(timeout=600)
+    assert process.returncode == 0, output[-4000:]
+    assert re.search(rf"SLURM jobid {train_job}\b.*|{train_job}", output)
+    train_log = (workdir / "logs/train.log").read_text()
+    assert re.search(r"resuming from .*resume\.pt after epoch [1-3]", train_log), train_log[-2000:]
+    metrics = pd.read_csv(workdir / "results/train/metrics.csv")
+    assert list(metrics["epoch"].unique()) == [1, 2, 3, 4]
+    assert not resume.exists()
