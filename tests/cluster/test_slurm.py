@@ -27,6 +27,8 @@ THREADS = ["--set-threads", "train=2", "score=2"]
 CI_ONLY = ["--slurm-init-seconds-before-status-checks", "1", "--latency-wait", "5", "--verbose"]
 TIMING = ["train_seconds", "eval_seconds"]
 SLURM_ENV = {"SLURM_NODE_CPUS": "16", "SLURM_NODE_MEM_MB": "64000"}
+# As users run it: device "auto" (the fake GPU must be detected as unusable and the job fall back to CPU).
+CLUSTER_CONFIG = {"split": {"test_fraction": 0.25}, "train": {"device": "auto"}, "pick": {"device": "auto"}}
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +69,13 @@ def cluster_env() -> dict[str, str]:
 
 
 def run_on_slurm(workdir: Path, *targets: str) -> subprocess.CompletedProcess:
-    command = snakemake_command(workdir, "--profile", str(REPO / "profiles/slurm"), *CI_ONLY, *THREADS, *targets)
+    command = snakemake_command(workdir, *targets, "--profile", str(REPO / "profiles/slurm"), *CI_ONLY, *THREADS)
     return subprocess.run(command, capture_output=True, text=True, env=cluster_env(), cwd=workdir)
 
 
 @pytest.fixture(scope="module")
 def local_reference(tmp_path_factory):
-    workdir = make_workdir(tmp_path_factory.mktemp("local"), n_micrographs=4, split={"test_fraction": 0.25})
+    workdir = make_workdir(tmp_path_factory.mktemp("local"), n_micrographs=4, **CLUSTER_CONFIG)
     result = subprocess.run(
         snakemake_command(workdir, "--cores", "2", *THREADS), capture_output=True, text=True, cwd=workdir
     )
@@ -83,7 +85,7 @@ def local_reference(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def slurm_run(slurm, tmp_path_factory):
-    workdir = make_workdir(tmp_path_factory.mktemp("slurm"), n_micrographs=4, split={"test_fraction": 0.25})
+    workdir = make_workdir(tmp_path_factory.mktemp("slurm"), n_micrographs=4, **CLUSTER_CONFIG)
     result = run_on_slurm(workdir)
     assert result.returncode == 0, result.stderr[-6000:]
     return workdir, result.stdout + result.stderr
@@ -100,10 +102,11 @@ def test_jobs_went_through_slurm(slurm_run):
 
 
 def test_per_micrograph_jobs_are_bundled(slurm_run):
-    _, log = slurm_run
-    submissions = [line for line in log.splitlines() if "sbatch call" in line]
-    preprocess = [line for line in submissions if "preprocess" in line]
-    assert len(preprocess) == 1, "the 4 preprocessing jobs should go in one group submission"
+    workdir, log = slurm_run
+    comments = re.findall(r"sbatch call: .*?--comment (\S+)", log)
+    assert sum(c.startswith("rule_preprocess") for c in comments) == 1, comments  # 4 micrographs, one submission
+    assert (workdir / ".snakemake/slurm_logs/group_preprocess_preprocess").is_dir()
+    assert sum(c.startswith("rule_score") for c in comments) == 2  # one GPU job per scoring batch
 
 
 def test_training_asked_for_a_gpu_and_fell_back_to_cpu(slurm_run):
@@ -127,11 +130,10 @@ def test_outputs_match_a_local_run(slurm_run, local_reference):
 
 
 def test_a_cancelled_training_job_resumes_and_finishes(slurm, local_reference, tmp_path):
-    workdir = make_workdir(
-        tmp_path, n_micrographs=4, split={"test_fraction": 0.25}, train={"epochs": 4, "epoch_size": 25}
-    )
+    train = {"device": "auto", "epochs": 4, "epoch_size": 25}
+    workdir = make_workdir(tmp_path, n_micrographs=4, **{**CLUSTER_CONFIG, "train": train})
     command = snakemake_command(
-        workdir, "--profile", str(REPO / "profiles/slurm"), *CI_ONLY, *THREADS, "results/train/model.pt"
+        workdir, "results/train/model.pt", "--profile", str(REPO / "profiles/slurm"), *CI_ONLY, *THREADS
     )
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cluster_env(), cwd=workdir
@@ -140,7 +142,9 @@ def test_a_cancelled_training_job_resumes_and_finishes(slurm, local_reference, t
     deadline = time.time() + 400
     while not resume.exists() and time.time() < deadline and process.poll() is None:
         time.sleep(0.2)
-    assert resume.exists(), "training never saved an epoch"
+    if not resume.exists():
+        process.kill()
+        pytest.fail("training never saved an epoch:\n" + process.communicate()[0][-4000:])
     queue = subprocess.run(["squeue", "-h", "-o", "%i %k"], capture_output=True, text=True).stdout
     train_job = next(line.split()[0] for line in queue.splitlines() if "rule_train" in line)
     subprocess.run(["scancel", train_job], check=True)
