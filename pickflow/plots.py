@@ -188,8 +188,9 @@ def cv_metric_vs_epoch(table: pd.DataFrame, metric: str, path: str | os.PathLike
     _save(fig, path)
 
 
-def cv_fold_curves(runs: dict[tuple[str, int], pd.DataFrame], path: str | os.PathLike[str]) -> None:
-    """Training curves of every cross-validation job: loss and particle AP per epoch, train vs held-out fold."""
+def cv_fold_curves(runs: dict[tuple[str, int], pd.DataFrame], chosen_epoch: int, path: str | os.PathLike[str]) -> None:
+    """Training curves of every cross-validation job: loss and particle AP per epoch, train vs held-out fold,
+    with the epoch chosen by cross-validation marked."""
     values = list(dict.fromkeys(v for v, _ in runs))
     fig, axes = plt.subplots(len(values), 2, figsize=(9, 2.8 * len(values)), squeeze=False)
     for row, value in enumerate(values):
@@ -200,6 +201,8 @@ def cv_fold_curves(runs: dict[tuple[str, int], pd.DataFrame], path: str | os.Pat
                 rows = metrics[metrics["split"] == split]
                 axes[row, 0].plot(rows["epoch"], rows["loss"], style, label=f"fold {fold} {split}")
                 axes[row, 1].plot(rows["epoch"], rows["ap"], style, label=f"fold {fold} {split}")
+        for ax in axes[row]:
+            ax.axvline(chosen_epoch, color="grey", linestyle=":", linewidth=1)
         axes[row, 0].set(title=f"{value}: loss", xlabel="epoch")
         axes[row, 1].set(title=f"{value}: particle AP", xlabel="epoch")
     axes[0, 1].legend(fontsize=7)

@@ -20,16 +20,20 @@ from pickflow.coordinates import read_table, write_box, write_csv, write_star, w
 log = logging.getLogger("pickflow.picks")
 
 
-def run(candidates: list[str], threshold: str, outputs: dict, box: int) -> None:
+def run(candidates: list[str], threshold: str, outputs: dict, box: int, micrographs: list[str]) -> None:
     choice = json.loads(Path(threshold).read_text())
-    table = pd.concat([read_table(p) for p in candidates], ignore_index=True)
-    picks = table[table["score"] >= choice["threshold"]].sort_values(["micrograph", "score"], ascending=[True, False])
+    # One candidate batch at a time: only the picks above the threshold are kept in memory.
+    kept = []
+    for path in candidates:
+        batch = read_table(path)
+        kept.append(batch[batch["score"] >= choice["threshold"]])
+    picks = pd.concat(kept, ignore_index=True).sort_values(["micrograph", "score"], ascending=[True, False])
     write_star(picks, outputs["star"])
     write_csv(picks, outputs["csv"])
     write_topaz(picks, outputs["topaz"])
     per_mic = Path(outputs["per_micrograph"])
     per_mic.mkdir(parents=True, exist_ok=True)
-    counts = picks.groupby("micrograph").size().reindex(sorted(table["micrograph"].unique()), fill_value=0)
+    counts = picks.groupby("micrograph").size().reindex(sorted(micrographs), fill_value=0)  # zero-pick micrographs too
     for key, group in picks.groupby("micrograph"):
         write_star(group, per_mic / f"{key}.star")
         write_box(group, per_mic / f"{key}.box", box)
@@ -59,6 +63,7 @@ def parser():
     p.add_argument("threshold")
     p.add_argument("outdir")
     p.add_argument("--candidates", nargs="+", required=True)
+    p.add_argument("--micrographs", nargs="+", required=True, help="names of all micrographs (for zero-pick counts)")
     return p
 
 

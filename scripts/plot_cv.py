@@ -24,7 +24,7 @@ def run(table: str, best: str, metrics: list[str], outputs: dict) -> None:
     )
     plots.cv_metric_vs_value(aggregate, per_fold, choice, outputs["metric_vs_value"])
     plots.cv_metric_vs_epoch(aggregate, choice["metric"], outputs["metric_vs_epoch"])
-    plots.cv_fold_curves(runs, outputs["fold_curves"])
+    plots.cv_fold_curves(runs, choice["epoch"], outputs["fold_curves"])
 
 
 def parser():

@@ -26,8 +26,8 @@ PARTIAL_LABELS_NOTE = (
 
 def run(candidates: list[str], labels: str, split: str, output: str, curve_output: str, params: dict) -> None:
     test = json.loads(Path(split).read_text())["test"]
-    table = pd.concat([read_table(p) for p in candidates], ignore_index=True)
-    held_out = table[table["micrograph"].isin(test)].reset_index(drop=True)
+    # One batch at a time, keeping only the test micrographs: memory does not grow with the dataset.
+    held_out = pd.concat([t[t["micrograph"].isin(test)] for t in map(read_table, candidates)], ignore_index=True)
     truth = read_table(labels)
     truth = truth[truth["micrograph"].isin(test)]
     if test:

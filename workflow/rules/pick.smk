@@ -55,5 +55,6 @@ rule picks:
         "../../envs/pickflow.yaml"
     params:
         box_size=pickflow_config.box_size(config),
+        micrographs=sorted(MICROGRAPHS),
     script:
         "../../scripts/picks.py"

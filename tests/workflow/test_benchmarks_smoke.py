@@ -1,0 +1,40 @@
+"""The benchmarks themselves run (tiny settings, pickflow side only): their JSON and tables are complete."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.workflow.helpers import REPO
+
+pytestmark = pytest.mark.workflow
+
+
+def test_side_by_side_smoke(tmp_path):
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks/side_by_side.py"),
+            "--smoke",
+            "--skip-topaz",
+            "--work",
+            str(tmp_path / "work"),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    results = json.loads((out / "side_by_side_smoke.json").read_text())
+    assert results["preprocess"]["pickflow_s_per_micrograph_marginal"] > 0
+    pickflow = results["train"]["median"]["pickflow"]
+    assert {"s_per_update", "s_per_epoch_evaluation", "peak_mb", "average_precision"} <= set(pickflow)
+    assert 0 <= pickflow["average_precision"] <= 1
+    assert results["extract"]["pickflow_stride2"]["s_all"] > 0
+    assert "| held-out particle AP |" in (out / "side_by_side_smoke.md").read_text()
