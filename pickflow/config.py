@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from .errors import InputError
-from .model_config import ModelConfig, config_errors
+from .model_config import RESNETS, ModelConfig, config_errors, receptive_field
 
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 MODEL_KEYS = ("model", "units", "unit_scaling", "dropout", "batchnorm", "pooling", "autoencoder")
@@ -98,9 +98,7 @@ def particle_radius_px(config: dict) -> float:
 
 def receptive_field_warning(config: dict) -> str | None:
     """A warning when the particle does not fit the model's receptive field, else None."""
-    from .models import RESNETS, Picker
-
-    rf = Picker(model_config(config)).receptive_field
+    rf = receptive_field(model_config(config))
     diameter = 2 * particle_radius_px(config)
     if diameter >= rf:
         kind = "ResNet" if config["train"]["model"] in RESNETS else "conv"

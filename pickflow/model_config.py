@@ -39,3 +39,24 @@ def config_errors(cfg: ModelConfig) -> list[str]:
     if cfg.name in CONVNETS and cfg.dropout > 0:
         errors.append("train.dropout: dropout is not available for conv models; set it to 0 or use a ResNet")
     return errors
+
+
+# Receptive field (pixels) by (model, pooling): what pickflow.models builds, kept here so that config
+# checks need no torch (tests/unit/test_models.py checks the table against the built networks).
+RECEPTIVE_FIELDS = {
+    ("resnet8", "none"): 71,
+    ("resnet8", "max"): 77,
+    ("resnet16", "none"): 91,
+    ("resnet16", "max"): 97,
+    ("conv31", "none"): 31,
+    ("conv31", "avg"): 37,
+    ("conv63", "none"): 63,
+    ("conv63", "avg"): 77,
+    ("conv127", "none"): 127,
+    ("conv127", "avg"): 157,
+}
+
+
+def receptive_field(cfg: ModelConfig) -> int:
+    """Receptive field of an allowed architecture, in preprocessed pixels."""
+    return RECEPTIVE_FIELDS[(cfg.name, cfg.pooling)]

@@ -95,5 +95,6 @@ if __name__ == "__main__":
             "threshold": s.input.threshold,
             "outputs": {k: s.output[k] for k in ("star", "csv", "topaz", "per_micrograph", "summary")},
             "box": s.params.box_size,
+            "micrographs": list(s.params.micrographs),
         },
     )

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from pickflow.models import ModelConfig, Picker, config_errors
+from pickflow.models import MODELS, ModelConfig, Picker, config_errors
 
 
 def _picker(name, **kwargs):
@@ -119,3 +119,15 @@ def test_decoder_only_with_autoencoder():
         z = model.embed(torch.randn(2, 1, 31, 31))
         recon = model.decoder(z)
     assert recon.shape == (2, 1, 31, 31)
+
+
+def test_receptive_field_table_matches_the_built_networks():
+    from pickflow.model_config import RECEPTIVE_FIELDS, receptive_field
+
+    for (name, pooling), expected in RECEPTIVE_FIELDS.items():
+        cfg = ModelConfig(name=name, pooling=pooling)
+        assert Picker(cfg).receptive_field == expected == receptive_field(cfg)
+    allowed = {
+        (n, p) for n in MODELS for p in ("none", "max", "avg") if not config_errors(ModelConfig(name=n, pooling=p))
+    }
+    assert allowed == set(RECEPTIVE_FIELDS)
