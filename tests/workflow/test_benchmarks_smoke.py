@@ -38,3 +38,20 @@ def test_side_by_side_smoke(tmp_path):
     assert 0 <= pickflow["average_precision"] <= 1
     assert results["extract"]["pickflow_stride2"]["s_all"] > 0
     assert "| held-out particle AP |" in (out / "side_by_side_smoke.md").read_text()
+
+
+def test_scale_smoke(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/scale.py"), "--smoke", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    dag = {row["n"]: row for row in json.loads((tmp_path / "scale.json").read_text())["dag"]}
+    assert sorted(dag) == [50, 200]
+    for n, row in dag.items():
+        assert row["jobs_per_rule"]["preprocess"] == n
+        assert row["submissions"] == row["submissions_expected"]  # preprocessing bundled 200 per submission
+    assert dag[200]["submissions"] == dag[50]["submissions"]
+    assert (tmp_path / "scale.md").read_text().startswith("#")
