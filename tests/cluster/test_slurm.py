@@ -12,14 +12,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.workflow.helpers import REPO, make_workdir
+from tests.workflow.helpers import REPO, make_workdir, snakemake_argv
 
 pytestmark = pytest.mark.slurm
 
@@ -46,22 +45,7 @@ def slurm():
 
 def snakemake_command(workdir: Path, *args: str) -> list[str]:
     """The users' command, under a hard timeout (SIGINT: the plugin ignores SIGTERM while jobs run)."""
-    return [
-        "timeout",
-        "-s",
-        "INT",
-        "-k",
-        "30",
-        "600",
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        *args,
-    ]
+    return ["timeout", "-s", "INT", "-k", "30", "600", *snakemake_argv(workdir, *args)]
 
 
 def cluster_env() -> dict[str, str]:

@@ -21,7 +21,8 @@ NODE_MEM_MB="${SLURM_NODE_MEM_MB:-}"
 CLUSTER="${SLURM_CLUSTER_NAME:-localci}"
 WAIT_SECS="${SLURM_WAIT_SECS:-60}"
 
-RUN_DIR=/run/pickflow-slurm          # our PID records (<daemon>.pid) and startup logs
+# shellcheck source=tests/slurm/common.sh
+source "$(dirname "$0")/common.sh"
 CONF_DIR=/etc/slurm
 LOG_DIR=/var/log/slurm
 STATE_DIR=/var/spool/slurm/ctld
@@ -48,23 +49,6 @@ on_error() {
 }
 trap on_error ERR
 
-# --- helpers: is PID a live (non-zombie) process with the expected name? ------
-# kill -0 is not enough: PID 1 here reaps orphans lazily, so a stopped daemon
-# stays a zombie for a while (doc pitfall 6).
-pid_alive() {  # pid_alive PID COMM
-    local pid=$1 comm=$2 stat
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    stat=$({ cat "/proc/$pid/stat"; } 2>/dev/null) || return 1
-    stat=${stat##*) }                     # field 3 (state) follows "(comm) "
-    [ "${stat%% *}" != Z ] || return 1
-    [ "$({ cat "/proc/$pid/comm"; } 2>/dev/null)" = "$comm" ]
-}
-# our_pid NAME -> prints the recorded PID if that daemon is alive
-our_pid() {
-    local pid
-    pid=$({ cat "$RUN_DIR/$1.pid"; } 2>/dev/null) || return 1
-    pid_alive "$pid" "$1" && echo "$pid"
-}
 # stop_ours NAME: stop a daemon we started (used when the config changed)
 stop_ours() {
     local pid _

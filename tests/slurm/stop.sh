@@ -6,27 +6,12 @@
 # a later start.sh is fast.
 set -euo pipefail
 
-RUN_DIR=/run/pickflow-slurm
+# shellcheck source=tests/slurm/common.sh
+source "$(dirname "$0")/common.sh"
 WAIT_SECS="${SLURM_STOP_WAIT_SECS:-30}"   # per daemon, before SIGKILL
 
 say() { echo "[slurm-stop] $*"; }
 
-# Live (non-zombie) process with the expected name? kill -0 is not enough:
-# PID 1 here reaps orphans lazily, so a stopped daemon lingers as a zombie.
-pid_alive() {  # pid_alive PID COMM
-    local pid=$1 comm=$2 stat
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    stat=$({ cat "/proc/$pid/stat"; } 2>/dev/null) || return 1
-    stat=${stat##*) }                     # field 3 (state) follows "(comm) "
-    [ "${stat%% *}" != Z ] || return 1
-    [ "$({ cat "/proc/$pid/comm"; } 2>/dev/null)" = "$comm" ]
-}
-# our_pid NAME -> prints the recorded PID if that daemon is still alive
-our_pid() {
-    local pid
-    pid=$({ cat "$RUN_DIR/$1.pid"; } 2>/dev/null) || return 1
-    pid_alive "$pid" "$1" && echo "$pid"
-}
 
 [ -d "$RUN_DIR" ] || { say "nothing to stop"; exit 0; }
 

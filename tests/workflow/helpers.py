@@ -63,9 +63,9 @@ def write_config(workdir: Path, config: dict, name: str = "config.yaml") -> Path
     return target
 
 
-def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run the repository's workflow with ``workdir`` as working directory."""
-    command = [
+def snakemake_argv(workdir: Path, *args: str) -> list[str]:
+    """The command line that runs the repository's workflow with ``workdir`` as working directory."""
+    return [
         sys.executable,
         "-m",
         "snakemake",
@@ -75,7 +75,11 @@ def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.Compl
         str(workdir),
         *args,
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=workdir)
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run the repository's workflow in ``workdir``."""
+    return subprocess.run(snakemake_argv(workdir, *args), capture_output=True, text=True, timeout=timeout, cwd=workdir)
 
 
 def planned_jobs(workdir: Path, *args: str) -> collections.Counter:
