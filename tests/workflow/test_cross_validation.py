@@ -90,3 +90,13 @@ def test_invalid_cross_validation_values_are_config_errors(tmp_path):
     workdir = make_workdir(tmp_path, n_micrographs=3, cv={**CV, "values": [0.002, -1]})
     result = snakemake(workdir, "--dry-run")
     assert result.returncode != 0 and "not a valid train.learning_rate" in result.stdout + result.stderr
+
+
+def test_report_with_cross_validation_figures(cv_run):
+    result = snakemake(cv_run, "--report", "report.html")
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (cv_run / "report.html").read_text()
+    assert "System Message" not in html and "Unknown target name" not in html
+    for figure in ("cv_metric_vs_value.png", "cv_metric_vs_epoch.png", "cv_fold_curves.png"):
+        assert figure in html
+    assert "Cross-validation" in (cv_run / "results/report/summary.rst").read_text()

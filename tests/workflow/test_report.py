@@ -54,6 +54,7 @@ def test_summary_and_diagnostics_files(run_dir):
 def test_report_is_self_contained_with_every_figure(report, run_dir):
     html = report.read_text()
     assert len(html) > 100_000
+    assert "System Message" not in html and "Unknown target name" not in html  # the front page rendered cleanly
     for figure in ("training.png", "precision_recall.png", "overlays.png", "preprocessing.png", "score_histogram.png"):
         assert figure in html
     zipped = snakemake(run_dir, "--report", "report.zip")
