@@ -19,7 +19,6 @@ from .atomic import atomic_path
 from .errors import InputError
 from .micrographs import micrograph_key
 
-FORMATS = ("star", "topaz", "csv", "box")
 # Rows read from files that carry no micrograph name (EMAN .box, name-less STAR) get the file stem here,
 # and ``from_file`` marks them so that a suffix such as "_autopick" can be matched later.
 _COLUMNS = ["micrograph", "x", "y"]

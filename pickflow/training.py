@@ -28,8 +28,6 @@ from .scoring import score_image
 
 log = logging.getLogger(__name__)
 
-METRICS = ("loss", "accuracy", "precision", "adjusted_precision", "tpr", "fpr", "auprc", "ap", "picks_per_micrograph")
-
 
 @dataclass(frozen=True)
 class TrainConfig:
