@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import topaz_cli
-from side_by_side import _link_set, _topaz_targets, pickflow_script, write_config
+from side_by_side import _link_set, _topaz_targets, pickflow_script, topaz_train_and_pick, write_config
 
 from pickflow.coordinates import read_table
 from pickflow.evaluation import summarize
@@ -158,39 +158,9 @@ def run_dataset(work: Path, name: str, args: argparse.Namespace) -> dict:
         last = int(config_sim["image_size"]) // downsample - 1
         clipped = labels.assign(x_pre=labels["x_pre"].clip(0, last), y_pre=labels["y_pre"].clip(0, last))
         targets = {s: _topaz_targets(clipped, split[s], out / f"targets_{s}.txt") for s in ("train", "val")}
-        prefix = out / "topaz" / "model"
-        run, tsv = topaz_cli.train(
-            args.topaz_bin,
-            sets["train"],
-            targets["train"],
-            sets["val"],
-            targets["val"],
-            prefix,
-            model="resnet8",
-            units=32,
-            minibatch=args.minibatch,
-            epoch_size=args.epoch_size,
-            epochs=args.epochs,
-            num_particles=int(config_sim["particles_per_micrograph"]),
-            radius=3,
-            seed=args.seed,
-            threads=args.threads,
-        )
-        curve = pd.read_csv(tsv, sep="\t", na_values="-")
-        test_rows = curve[curve["split"] == "test"]
-        best = int(test_rows.loc[test_rows["auprc"].idxmax(), "epoch"])
-        picks_file = out / "topaz" / "test_picks.txt"
-        topaz_cli.extract(
-            args.topaz_bin,
-            topaz_cli.model_path(prefix, best, args.epochs),
-            sorted(test_set.glob("*.mrc")),
-            picks_file,
-            radius=max(1, int(round(radius_pre))),
-            threshold=-6,
-            threads=args.threads,
-        )
-        topaz_picks = pd.read_csv(picks_file, sep="\t", dtype={"image_name": str}).rename(
-            columns={"image_name": "micrograph", "x_coord": "x", "y_coord": "y"}
+        particles = int(config_sim["particles_per_micrograph"])
+        run, _, best, topaz_picks = topaz_train_and_pick(
+            args, sets, targets, test_set, out / "topaz" / "model", particles, radius_pre, args.seed
         )
         result["topaz"] = {"train_wall_s": run.seconds, "best_epoch": best, **score(topaz_picks)}
         result["train_wall_ratio_topaz_over_pickflow"] = run.seconds / result["pickflow"]["train_wall_s"]

@@ -252,46 +252,69 @@ def bench_train(work: Path, data: dict, args: argparse.Namespace) -> dict:
         if args.skip_topaz:
             continue
         prefix = work / f"train_topaz_{repeat}" / "model"
-        run, tsv = topaz_cli.train(
-            args.topaz_bin,
-            sets["train"],
-            targets["train"],
-            sets["val"],
-            targets["val"],
-            prefix,
-            model="resnet8",
-            units=32,
-            minibatch=args.minibatch,
-            epoch_size=args.epoch_size,
-            epochs=args.epochs,
-            num_particles=150,
-            radius=3,
-            seed=repeat,
-            threads=args.threads,
-        )
+        run, tsv, best, picks = topaz_train_and_pick(args, sets, targets, sets["test"], prefix, 150, RADIUS_PRE, repeat)
         runs["topaz"].append(
-            {"wall_s": run.seconds, "peak_mb": run.peak_mb, **_topaz_curve(tsv, args), "tsv": str(tsv)}
+            {
+                "wall_s": run.seconds,
+                "peak_mb": run.peak_mb,
+                "best_epoch": best,
+                **_topaz_curve(tsv, args),
+                "tsv": str(tsv),
+                **_held_out_ap(picks, labels, split["test"]),
+            }
         )
-        best = runs["topaz"][-1]["best_epoch"]
-        picks_file = work / f"train_topaz_{repeat}" / "test_picks.txt"
-        topaz_cli.extract(
-            args.topaz_bin,
-            topaz_cli.model_path(prefix, best, args.epochs),
-            sorted(sets["test"].glob("*.mrc")),
-            picks_file,
-            radius=int(round(RADIUS_PRE)),
-            threshold=-6,
-            threads=args.threads,
-        )
-        picks = pd.read_csv(picks_file, sep="\t", dtype={"image_name": str}).rename(
-            columns={"image_name": "micrograph", "x_coord": "x", "y_coord": "y"}
-        )
-        runs["topaz"][-1].update(_held_out_ap(picks, labels, split["test"]))
     return {"budget": budget, "split": split, "runs": runs, "median": {k: _medians(v) for k, v in runs.items() if v}}
 
 
+def topaz_train_and_pick(
+    args: argparse.Namespace,
+    sets: dict,
+    targets: dict,
+    test_dir: Path,
+    prefix: Path,
+    num_particles: int,
+    radius_px: float,
+    seed: int,
+) -> tuple[Run, Path, int, pd.DataFrame]:
+    """Train Topaz (resnet8, 32 units, the run's budget) on sets/targets "train" with "val" as its test set, take
+    the epoch with the best validation AUPRC (Topaz's own metric) and extract picks on the test micrographs.
+    Returns the training run, its TSV, that epoch and the picks (micrograph, x, y, score; preprocessed pixels)."""
+    run, tsv = topaz_cli.train(
+        args.topaz_bin,
+        sets["train"],
+        targets["train"],
+        sets["val"],
+        targets["val"],
+        prefix,
+        model="resnet8",
+        units=32,
+        minibatch=args.minibatch,
+        epoch_size=args.epoch_size,
+        epochs=args.epochs,
+        num_particles=num_particles,
+        radius=3,
+        seed=seed,
+        threads=args.threads,
+    )
+    curve = pd.read_csv(tsv, sep="\t", na_values="-")
+    held = curve[curve["split"] == "test"]
+    best = int(held.loc[held["auprc"].idxmax(), "epoch"])
+    picks_file = prefix.parent / "test_picks.txt"
+    topaz_cli.extract(
+        args.topaz_bin,
+        topaz_cli.model_path(prefix, best, args.epochs),
+        sorted(test_dir.glob("*.mrc")),
+        picks_file,
+        radius=max(1, int(round(radius_px))),
+        threshold=-6,
+        threads=args.threads,
+    )
+    picks = pd.read_csv(picks_file, sep="\t", dtype={"image_name": str})
+    return run, tsv, best, picks.rename(columns={"image_name": "micrograph", "x_coord": "x", "y_coord": "y"})
+
+
 def _topaz_curve(tsv: Path, args: argparse.Namespace) -> dict:
-    """Update and evaluation time from the moments Topaz wrote its TSV rows; best epoch by test AUPRC."""
+    """Update and evaluation time from the moments Topaz wrote its TSV rows."""
     table = pd.read_csv(tsv, sep="\t", na_values="-")
     times = [float(t) for t in Path(f"{tsv}.times").read_text().split()]
     table["t"] = times[1 : len(table) + 1] if len(times) > len(table) else times[: len(table)]
@@ -303,11 +326,7 @@ def _topaz_curve(tsv: Path, args: argparse.Namespace) -> dict:
         first_update = train_rows[train_rows["epoch"] == epoch]["t"].min()
         eval_s.append(row["t"] - last_update)
         update_s.append((last_update - first_update) / max(args.epoch_size - 1, 1))
-    return {
-        "s_per_update": statistics.median(update_s),
-        "s_per_epoch_evaluation": statistics.median(eval_s),
-        "best_epoch": int(test.loc[test["auprc"].idxmax(), "epoch"]),
-    }
+    return {"s_per_update": statistics.median(update_s), "s_per_epoch_evaluation": statistics.median(eval_s)}
 
 
 def bench_extract(work: Path, data: dict, args: argparse.Namespace, topaz_epoch: int | None) -> dict:
