@@ -10,6 +10,7 @@ value listed first and then the earliest epoch (the simpler, cheaper choice).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -79,3 +80,12 @@ def choose(table: pd.DataFrame, metric: str, value_order: list[str]) -> dict:
         f"{metric}_mean": float(best[f"{metric}_mean"]),
         f"{metric}_sd": float(best[f"{metric}_sd"]) if not np.isnan(best[f"{metric}_sd"]) else None,
     }
+
+
+def read_fold_metrics(paths: list[str]) -> dict[tuple[str, int], pd.DataFrame]:
+    """Per-epoch metrics of every cross-validation job, keyed by (value key, fold), from their
+    paths ``.../<value>/fold<k>/metrics.csv``."""
+    tables = {}
+    for path in map(Path, paths):
+        tables[(path.parent.parent.name, int(path.parent.name.removeprefix("fold")))] = pd.read_csv(path)
+    return tables

@@ -3,23 +3,16 @@ metric for every (value, epoch), and the chosen value and epoch. By hand:
     python scripts/cv_aggregate.py OUT_table.csv OUT_best.json --metrics results/cv/*/fold*/metrics.csv [--config config.yaml]
 """
 
-from pathlib import Path
-
-import pandas as pd
-
 from pickflow.atomic import atomic_path, write_json
 from pickflow.cli import config_parser, entry
 from pickflow.config import load_config
-from pickflow.crossval import aggregate, choose, cv_values, value_key
+from pickflow.crossval import aggregate, choose, cv_values, read_fold_metrics, value_key
 
 
 def run(metrics: list[str], table_out: str, best_out: str, cv: dict) -> None:
     keys = [value_key(v) for v in cv_values(cv)]
     values = dict(zip(keys, cv_values(cv), strict=True))
-    tables = {}
-    for path in map(Path, metrics):  # results/cv/<value>/fold<k>/metrics.csv
-        tables[(path.parent.parent.name, int(path.parent.name.removeprefix("fold")))] = pd.read_csv(path)
-    table = aggregate(tables, cv["metric"])
+    table = aggregate(read_fold_metrics(metrics), cv["metric"])
     best = choose(table, cv["metric"], keys)
     with atomic_path(table_out) as tmp:
         table.to_csv(tmp, index=False)

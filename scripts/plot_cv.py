@@ -11,14 +11,13 @@ import pandas as pd
 
 from pickflow import plots
 from pickflow.cli import config_parser, entry
+from pickflow.crossval import read_fold_metrics
 
 
 def run(table: str, best: str, metrics: list[str], outputs: dict) -> None:
     choice = json.loads(Path(best).read_text())
     aggregate = pd.read_csv(table, dtype={"value": str})
-    runs = {}
-    for path in map(Path, metrics):  # results/cv/<value>/fold<k>/metrics.csv
-        runs[(path.parent.parent.name, int(path.parent.name.removeprefix("fold")))] = pd.read_csv(path)
+    runs = read_fold_metrics(metrics)
     per_fold = pd.concat(
         [m[m["split"] == "test"].assign(value=v, fold=f) for (v, f), m in runs.items()], ignore_index=True
     )
