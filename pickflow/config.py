@@ -13,10 +13,10 @@ from pathlib import Path
 import yaml
 
 from .errors import InputError
-from .model_config import RESNETS, ModelConfig, config_errors, receptive_field
+from .model_config import CONVNETS, RESNETS, SEGMENTATION, ModelConfig, config_errors, receptive_field
 
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
-MODEL_KEYS = ("model", "units", "unit_scaling", "dropout", "batchnorm", "pooling", "autoencoder")
+MODEL_KEYS = ("model", "units", "unit_scaling", "dropout", "batchnorm", "pooling", "autoencoder", "depth")
 log = logging.getLogger(__name__)
 
 
@@ -42,7 +42,7 @@ def load_config(path: str | Path) -> dict:
 
 def check_semantics(config: dict) -> None:
     """Errors the schema cannot express (forbidden model combinations, cross-validation values)."""
-    errors = config_errors(model_config(config))
+    errors = train_errors(config)
     if config["cv"]["enabled"]:
         errors += _cv_errors(config)
     if errors:
@@ -69,7 +69,21 @@ def _cv_errors(config: dict) -> list[str]:
         except jsonschema.ValidationError as exc:
             errors.append(f"cv.values: {value!r} is not a valid train.{cv['parameter']} ({exc.message})")
             continue
-        errors += [f"cv.values {value!r}: {e}" for e in config_errors(model_config(with_value(config, value)))]
+        errors += [f"cv.values {value!r}: {e}" for e in train_errors(with_value(config, value))]
+    return errors
+
+
+def train_errors(config: dict) -> list[str]:
+    """Forbidden model combinations and settings that do not fit the model family."""
+    train = config["train"]
+    errors = config_errors(model_config(config))
+    if train["model"] in SEGMENTATION and train["patch_size"] % 2 ** train["depth"]:
+        errors.append(
+            f"train.patch_size: the unet with depth {train['depth']} needs a multiple of {2 ** train['depth']}, "
+            f"got {train['patch_size']}"
+        )
+    if train["model"] not in SEGMENTATION and train["minibatch_size"] == 1:
+        errors.append("train.minibatch_size: resnet/conv models need at least 2 crops per minibatch (batch norm)")
     return errors
 
 
@@ -101,7 +115,13 @@ def receptive_field_warning(config: dict) -> str | None:
     rf = receptive_field(model_config(config))
     diameter = 2 * particle_radius_px(config)
     if diameter >= rf:
-        kind = "ResNet" if config["train"]["model"] in RESNETS else "conv"
+        kind = (
+            "ResNet"
+            if config["train"]["model"] in RESNETS
+            else "conv"
+            if config["train"]["model"] in CONVNETS
+            else "U-Net"
+        )
         return (
             f"the particle diameter is {diameter:.0f} preprocessed pixels but the {kind} model "
             f"'{config['train']['model']}' sees {rf} pixels: downsample more (preprocess.downsample) or use a larger model"
@@ -138,6 +158,7 @@ def pick_params(config: dict) -> dict:
     radius_a = config["particle_diameter"] / 2.0
     return {
         "method": p["method"],
+        "blob_threshold": p["blob_threshold"],
         "nms_radius": (p["nms_radius"] or radius_a) / pixel,
         "candidate_threshold": p["candidate_threshold"],
         "edge": int(math.ceil(p["edge"] / pixel)),

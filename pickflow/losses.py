@@ -24,6 +24,7 @@ class LossConfig:
     p_obs: float
     slack: float = -1.0
     class_weights: bool = False
+    sampled_fraction: float | None = None  # PN: how often the sampler yields a positive (None: per minibatch)
 
     @property
     def effective_slack(self) -> float:
@@ -36,10 +37,24 @@ def _bce(logits: Tensor, target: float) -> Tensor:
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
-def pn_loss(pos: Tensor, unl: Tensor, pi: float, class_weights: bool) -> Tensor:
-    """Positive-negative: unlabeled treated as negative; class weights balance the two classes."""
-    w = 0.5 if class_weights else pi
-    return w * _bce(pos, 1.0) + (1 - w) * _bce(unl, 0.0)
+def pixel_weights(share: float, sampled_fraction: float) -> tuple[float, float]:
+    """Per-sample weights (positive, unlabeled) that give the positives ``share`` of the expected
+    total weight when they make up ``sampled_fraction`` of the samples; the mean weight is 1.
+    ``share`` 0.5 is "use class weights": each class weighted by the inverse of its frequency."""
+    return share / sampled_fraction, (1 - share) / (1 - sampled_fraction)
+
+
+def pn_loss(pos: Tensor, unl: Tensor, pi: float, class_weights: bool, sampled_fraction: float | None = None) -> Tensor:
+    """Positive-negative: binary cross-entropy with the unlabeled treated as negative. The positives
+    get half of the weight with class weights, else ``pi``; ``sampled_fraction`` is how often the
+    sampler yields a positive (None: this minibatch's own fraction, i.e. a weighted mean of the
+    two class means)."""
+    n = pos.numel() + unl.numel()
+    fraction = min(max(sampled_fraction or pos.numel() / n, 1e-12), 1 - 1e-12)  # a class may be absent
+    w_pos, w_unl = pixel_weights(0.5 if class_weights else pi, fraction)
+    loss_pos = F.binary_cross_entropy_with_logits(pos, torch.ones_like(pos), reduction="sum")
+    loss_unl = F.binary_cross_entropy_with_logits(unl, torch.zeros_like(unl), reduction="sum")
+    return (w_pos * loss_pos + w_unl * loss_unl) / n
 
 
 def ge_kl_loss(pos: Tensor, unl: Tensor, target: float, slack: float) -> Tensor:
@@ -81,7 +96,7 @@ def nn_pu_loss(pos: Tensor, unl: Tensor, pi: float) -> Tensor:
 def objective(cfg: LossConfig, pos: Tensor, unl: Tensor) -> Tensor:
     """The configured loss for one minibatch."""
     if cfg.name == "PN":
-        return pn_loss(pos, unl, cfg.pi, cfg.class_weights)
+        return pn_loss(pos, unl, cfg.pi, cfg.class_weights, cfg.sampled_fraction)
     target = cfg.pi - cfg.p_obs
     if cfg.name == "GE-binomial":
         return ge_binomial_loss(pos, unl, target, cfg.effective_slack)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 RESNETS = ("resnet8", "resnet16")
 CONVNETS = ("conv31", "conv63", "conv127")
-MODELS = RESNETS + CONVNETS
+SEGMENTATION = ("unet",)
+MODELS = RESNETS + CONVNETS + SEGMENTATION
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class ModelConfig:
     batchnorm: bool = True
     pooling: str = "none"  # none | max | avg
     autoencoder: float = 0.0
+    depth: int = 3  # unet: number of 2x downsamplings (units = width of the first level)
 
 
 def config_errors(cfg: ModelConfig) -> list[str]:
@@ -38,6 +40,10 @@ def config_errors(cfg: ModelConfig) -> list[str]:
         errors.append("train.pooling: max pooling is not available for conv models; use 'none' or 'avg'")
     if cfg.name in CONVNETS and cfg.dropout > 0:
         errors.append("train.dropout: dropout is not available for conv models; set it to 0 or use a ResNet")
+    if cfg.name in SEGMENTATION and cfg.pooling != "none":
+        errors.append("train.pooling: the unet downsamples by its own max pooling; set train.pooling to 'none'")
+    if cfg.name in SEGMENTATION and cfg.autoencoder > 0:
+        errors.append("train.autoencoder: the autoencoder term needs a conv model (conv31/conv63/conv127), not a unet")
     return errors
 
 
@@ -57,6 +63,15 @@ RECEPTIVE_FIELDS = {
 }
 
 
+def unet_receptive_field(depth: int) -> int:
+    """Receptive field of the unet: two 3x3 convolutions per level on both paths, 2x2 pooling
+    between levels, two 3x3 convolutions at the bottom (pixels of the input)."""
+    per_level = sum(4 * 2**level + 2**level + 4 * 2**level for level in range(depth))
+    return 1 + per_level + 4 * 2**depth
+
+
 def receptive_field(cfg: ModelConfig) -> int:
     """Receptive field of an allowed architecture, in preprocessed pixels."""
+    if cfg.name in SEGMENTATION:
+        return unet_receptive_field(cfg.depth)
     return RECEPTIVE_FIELDS[(cfg.name, cfg.pooling)]

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from .model_config import CONVNETS, MODELS, RESNETS, ModelConfig, config_errors
 
-__all__ = ["CONVNETS", "MODELS", "RESNETS", "ModelConfig", "Picker", "config_errors"]
+__all__ = ["CONVNETS", "MODELS", "RESNETS", "DenseScorer", "ModelConfig", "Picker", "config_errors"]
 
 _CONV_KERNELS = {"conv31": [7, 5, 5], "conv63": [7, 5, 5, 5], "conv127": [7, 5, 5, 5, 5]}
 
@@ -143,7 +143,23 @@ def _conv_layers(cfg: ModelConfig) -> tuple[list[nn.Module], int]:
     return layers, cin
 
 
-class Picker(nn.Module):
+class DenseScorer:
+    """Whole-image scoring for networks with ``margin`` (context pixels needed on each side) and
+    ``dense(window, stride)`` (logits of the window's interior)."""
+
+    margin: int
+
+    def dense(self, window: Tensor, stride: int = 1) -> Tensor:
+        raise NotImplementedError
+
+    def score(self, image: Tensor, stride: int = 1) -> Tensor:
+        """Logits (B, ceil(H/stride), ceil(W/stride)) for (B, 1, H, W) images zero-padded by the
+        margin; output pixel (i, j) is the logit of input pixel (i*stride, j*stride)."""
+        m = self.margin
+        return self.dense(F.pad(image, (m, m, m, m)), stride)
+
+
+class Picker(DenseScorer, nn.Module):
     """Feature layers + a 1x1 linear classifier; optional decoder for the autoencoder term."""
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -156,6 +172,8 @@ class Picker(nn.Module):
         self.features = nn.ModuleList(layers)
         self.classifier = nn.Conv2d(latent, 1, 1)
         self.receptive_field = receptive_field(self.features)
+        self.margin = self.receptive_field // 2
+        self.alignment = 1
         self.decoder = _Decoder(latent, self.receptive_field) if cfg.autoencoder > 0 else None
 
     def embed(self, x: Tensor, keep: int = _CROP_MODE) -> Tensor:
@@ -168,11 +186,13 @@ class Picker(nn.Module):
         """Logits for a batch of receptive-field crops, shape (B,)."""
         return self.classifier(self.embed(crops)).flatten()
 
-    def score(self, image: Tensor, stride: int = 1) -> Tensor:
-        """Logits (B, ceil(H/stride), ceil(W/stride)) for (B, 1, H, W) images zero-padded by half the
-        receptive field; output pixel (i, j) is the logit of input pixel (i*stride, j*stride)."""
-        half = self.receptive_field // 2
-        return self.classifier(self.embed(F.pad(image, (half, half, half, half)), keep=stride))[:, 0]
+    def dense(self, window: Tensor, stride: int = 1) -> Tensor:
+        """Logits on every ``stride``-th pixel of the window less half a receptive field on each side."""
+        return self.classifier(self.embed(window, keep=stride))[:, 0]
+
+    def reconstruction_error(self, crops: Tensor) -> Tensor:
+        """The autoencoder term: mean over crops of the summed squared reconstruction error."""
+        return ((self.decoder(self.embed(crops)) - crops) ** 2).sum(dim=(1, 2, 3)).mean()
 
 
 class _Decoder(nn.Module):

@@ -1,11 +1,18 @@
-"""Minibatches of receptive-field crops from training micrographs, with rotation and flips.
+"""Minibatches for training: receptive-field crops (resnet/conv family) or patches with their
+label windows (unet family), from in-memory training micrographs, with rotation and flips.
 
-A fraction of each minibatch are crops centred on labeled-positive pixels (drawn uniformly
+Crops: a fraction of each minibatch are crops centred on labeled-positive pixels (drawn uniformly
 from all positive pixels pooled over micrographs); the rest are centred on a uniformly chosen
 pixel of a uniformly chosen micrograph (for losses that need true "unlabeled" crops, positive
 pixels are re-drawn). Crops are cut larger, then rotated by a uniform angle and flipped in one
-bilinear resampling on the whole batch. All randomness comes from the generator passed in, so
-a given seed and epoch always give the same batches.
+bilinear resampling on the whole batch.
+
+Patches: a uniformly chosen window of a uniformly chosen micrograph, cut from the image and its
+label mask alike and turned by a multiple of 90 degrees and maybe flipped (exact, no
+interpolation, so every label pixel stays on its image pixel).
+
+All randomness comes from the generator passed in, so a given seed and epoch always give the
+same batches.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ class CropSampler:
             raise ValueError("no labeled positive pixel in any training micrograph")
         self.n_pos = int(round(minibatch * positive_fraction))
         self.n_unl = minibatch - self.n_pos
+        self.positive_fraction = self.n_pos / minibatch
         self.exclude_positives = exclude_positives
 
     def _unlabeled(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -89,3 +97,32 @@ class CropSampler:
         theta[:, 1, 0], theta[:, 1, 1] = sin * flip[:, 0] * shrink, cos * flip[:, 1] * shrink
         grid = F.affine_grid(torch.from_numpy(theta), [n, 1, self.crop, self.crop], align_corners=False)
         return F.grid_sample(patches, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+class PatchSampler:
+    """Draws ``(patches, label_windows)`` minibatches: (B, 1, P, P) float32 and (B, P, P) bool."""
+
+    def __init__(self, images: list[np.ndarray], positives: list[np.ndarray], patch: int, minibatch: int) -> None:
+        self.patch, self.minibatch = patch, minibatch
+        self.windows, self.labels = [], []
+        for image, mask in zip(images, positives, strict=True):
+            grow = [(0, max(0, patch - n)) for n in image.shape]  # micrographs smaller than a patch: pad
+            self.windows.append(sliding_window_view(np.pad(image.astype(np.float32), grow), (patch, patch)))
+            self.labels.append(sliding_window_view(np.pad(mask, grow), (patch, patch)))
+        self.positive_fraction = sum(int(m.sum()) for m in positives) / sum(m.size for m in positives)
+        if self.positive_fraction == 0:
+            raise ValueError("no labeled positive pixel in any training micrograph")
+
+    def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        mic = rng.integers(0, len(self.windows), self.minibatch)
+        limits = np.array([w.shape[:2] for w in self.windows])[mic]
+        ys = np.floor(rng.random(self.minibatch) * limits[:, 0]).astype(np.int64)
+        xs = np.floor(rng.random(self.minibatch) * limits[:, 1]).astype(np.int64)
+        turns = rng.integers(0, 4, self.minibatch)
+        flips = rng.random(self.minibatch) < 0.5
+        patches = np.empty((self.minibatch, self.patch, self.patch), dtype=np.float32)
+        labels = np.empty((self.minibatch, self.patch, self.patch), dtype=bool)
+        for i, (m, y, x, k, flip) in enumerate(zip(mic, ys, xs, turns, flips, strict=True)):  # over the minibatch
+            image, label = np.rot90(self.windows[m][y, x], k), np.rot90(self.labels[m][y, x], k)
+            patches[i], labels[i] = (image[:, ::-1], label[:, ::-1]) if flip else (image, label)
+        return torch.from_numpy(patches)[:, None], torch.from_numpy(labels)

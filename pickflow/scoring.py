@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import asdict
 from pathlib import Path
@@ -12,7 +13,11 @@ import torch
 import torch.nn.functional as F
 
 from .atomic import atomic_path
+from .model_config import SEGMENTATION
 from .models import ModelConfig, Picker
+from .unet import UNet
+
+Network = Picker | UNet
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +40,22 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(max(1, int(threads)))
 
 
-def save_model(path: str | os.PathLike[str], model: Picker, extra: dict) -> None:
+def build_model(cfg: ModelConfig) -> Network:
+    """A fresh network of the configured family."""
+    return UNet(cfg) if cfg.name in SEGMENTATION else Picker(cfg)
+
+
+def save_model(path: str | os.PathLike[str], model: Network, extra: dict) -> None:
     """Write the model (architecture config + weights + metadata) atomically."""
     payload = {"model_config": asdict(model.config), "state_dict": model.state_dict(), **extra}
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
 
 
-def load_model(path: str | os.PathLike[str], device: torch.device) -> tuple[Picker, dict]:
+def load_model(path: str | os.PathLike[str], device: torch.device) -> tuple[Network, dict]:
     """Rebuild a saved picker in eval mode; also return the file's metadata."""
     payload = torch.load(Path(path), map_location=device, weights_only=False)
-    model = Picker(ModelConfig(**payload["model_config"])).to(device)
+    model = build_model(ModelConfig(**payload["model_config"])).to(device)
     model.load_state_dict(payload["state_dict"])
     model.eval()
     return model, payload
@@ -53,19 +63,20 @@ def load_model(path: str | os.PathLike[str], device: torch.device) -> tuple[Pick
 
 @torch.no_grad()
 def score_image(
-    model: Picker, image: np.ndarray, device: torch.device, stride: int = 1, tile: int = 1024
+    model: Network, image: np.ndarray, device: torch.device, stride: int = 1, tile: int = 1024
 ) -> np.ndarray:
     """Logits on the grid ``image[::stride, ::stride]``, computed in tiles of ``tile`` pixels so
-    memory stays bounded for large micrographs (each tile gets half a receptive field of context)."""
-    half = model.receptive_field // 2
-    tile = max(stride, tile - tile % stride)
-    padded = F.pad(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).to(device)[None, None], (half,) * 4)
+    memory stays bounded for large micrographs (each tile gets the model's margin of context, and
+    tile corners sit on the model's pooling grid, so tiles give the same logits as one pass)."""
+    m = model.margin
+    step = math.lcm(stride, model.alignment)
+    tile = max(step, tile - tile % step)
+    padded = F.pad(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).to(device)[None, None], (m,) * 4)
     ny, nx = image.shape
     out = np.empty((-(-ny // stride), -(-nx // stride)), dtype=np.float32)
     for y0 in range(0, ny, tile):
         for x0 in range(0, nx, tile):
             y1, x1 = min(y0 + tile, ny), min(x0 + tile, nx)
-            window = padded[:, :, y0 : y1 + 2 * half, x0 : x1 + 2 * half]
-            logits = model.classifier(model.embed(window, keep=stride))[0, 0]
+            logits = model.dense(padded[:, :, y0 : y1 + 2 * m, x0 : x1 + 2 * m], stride)[0]
             out[y0 // stride : -(-y1 // stride), x0 // stride : -(-x1 // stride)] = logits.float().cpu().numpy()
     return out

@@ -21,10 +21,10 @@ from .errors import TrainingError
 from .evaluation import average_precision, match_micrograph, pixel_average_precision
 from .extract import nms, stamp
 from .losses import LossConfig, objective
-from .models import ModelConfig, Picker
+from .model_config import SEGMENTATION, ModelConfig
 from .prior import class_prior, observed_prior
-from .sampling import CropSampler
-from .scoring import score_image
+from .sampling import CropSampler, PatchSampler
+from .scoring import Network, build_model, score_image
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +34,15 @@ class TrainConfig:
     """Everything that determines a training run (saved beside its outputs)."""
 
     model: ModelConfig = field(default_factory=ModelConfig)
-    loss: str = "GE-binomial"
+    loss: str = "auto"  # auto: GE-binomial for resnet/conv, PN (weighted cross-entropy) for unet
     slack: float = -1.0
     l2: float = 0.0
     expected_particles: float = 300.0
     label_radius: float = 3.0
     class_weights: bool | None = None  # None: on for PN only
-    minibatch_size: int = 256
+    minibatch_size: int | None = None  # None: 256 crops (resnet/conv) or 1 patch (unet)
     positive_fraction: float = 0.0625
+    patch_size: int = 128  # unet: training patch side (preprocessed pixels)
     epoch_size: int = 1000
     epochs: int = 10
     learning_rate: float = 2e-4
@@ -62,6 +63,20 @@ class TrainConfig:
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
+    def segmentation(self) -> bool:
+        return self.model.name in SEGMENTATION
+
+    @property
+    def batch_size(self) -> int:
+        return self.minibatch_size or (1 if self.segmentation else 256)
+
+    @property
+    def requested_loss(self) -> str:
+        if self.loss != "auto":
+            return self.loss
+        return "PN" if self.segmentation else "GE-binomial"
 
 
 @dataclass
@@ -94,7 +109,7 @@ def priors(cfg: TrainConfig, data: Dataset) -> tuple[float, float, bool]:
     """(pi, p_obs, fell_back_to_pn) for the training set."""
     pi = class_prior(cfg.expected_particles, cfg.label_radius, len(data.images), data.total_pixels)
     p_obs = observed_prior(data.n_labels, cfg.label_radius, data.total_pixels)
-    return pi, p_obs, cfg.loss != "PN" and pi <= p_obs
+    return pi, p_obs, cfg.requested_loss != "PN" and pi <= p_obs
 
 
 def _lr_lambda(cfg: TrainConfig):
@@ -107,7 +122,7 @@ def _lr_lambda(cfg: TrainConfig):
 
 @torch.no_grad()
 def evaluate(
-    model: Picker,
+    model: Network,
     data: Dataset,
     positives: list[np.ndarray],
     cfg: TrainConfig,
@@ -157,6 +172,17 @@ def evaluate(
     }
 
 
+def _sampler(
+    cfg: TrainConfig, model: Network, images: list[np.ndarray], positives: list[np.ndarray], exclude_positives: bool
+) -> CropSampler | PatchSampler:
+    """Patches with label windows for the unet, receptive-field crops for the others."""
+    if cfg.segmentation:
+        return PatchSampler(images, positives, cfg.patch_size, cfg.batch_size)
+    return CropSampler(
+        images, positives, model.receptive_field, cfg.positive_fraction, cfg.batch_size, exclude_positives
+    )
+
+
 def select_best_epoch(metrics: pd.DataFrame, metric: str, split: str = "test") -> int:
     """Epoch with the highest ``metric`` on ``split`` (ties: the earliest; loss: the lowest).
     Without rows for ``split`` (no held-out micrographs), the last epoch."""
@@ -176,7 +202,7 @@ def train(
     eval_data: Dataset | None,
     device: torch.device,
     resume_path: Path | None = None,
-) -> tuple[Picker, pd.DataFrame, dict]:
+) -> tuple[Network, pd.DataFrame, dict]:
     """Train; return the best-epoch model, the per-epoch metrics and a summary.
 
     ``resume_path`` holds the state after the last finished epoch; when it exists and was written
@@ -189,7 +215,7 @@ def train(
             "the held-out micrographs carry no labels: raise split.test_fraction or label more micrographs"
         )
     pi, p_obs, fell_back = priors(cfg, train_data)
-    loss_name = "PN" if fell_back else cfg.loss
+    loss_name = "PN" if fell_back else cfg.requested_loss
     if fell_back:
         log.warning(
             "expected particles per micrograph (%.1f) is below the labeled average (%.1f): pi=%.5f <= p_obs=%.5f, "
@@ -201,21 +227,14 @@ def train(
         )
         pi = p_obs
     class_weights = (loss_name == "PN") if cfg.class_weights is None else cfg.class_weights
-    loss_cfg = LossConfig(loss_name, pi, p_obs, cfg.slack, class_weights)
 
     torch.manual_seed(cfg.seed)
-    model = Picker(cfg.model).to(device)
+    model = build_model(cfg.model).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.l2)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg))
     train_pos = train_data.positives(cfg.label_radius)
-    sampler = CropSampler(
-        train_data.images,
-        train_pos,
-        model.receptive_field,
-        cfg.positive_fraction,
-        cfg.minibatch_size,
-        exclude_positives=loss_name != "PU",
-    )
+    sampler = _sampler(cfg, model, train_data.images, train_pos, exclude_positives=loss_name != "PU")
+    loss_cfg = LossConfig(loss_name, pi, p_obs, cfg.slack, class_weights, sampler.positive_fraction)
     k = min(cfg.max_train_eval_micrographs, len(train_data.images))
     train_eval = Dataset(train_data.names[:k], train_data.images[:k], train_data.centres[:k])
     eval_pos = eval_data.positives(cfg.label_radius) if eval_data else None
@@ -245,13 +264,12 @@ def train(
         started = time.perf_counter()
         objectives = []
         for update in range(cfg.epoch_size):
-            crops, labels = sampler.sample(rng)
-            crops, labels = crops.to(device), labels.to(device)
-            logits = model(crops)
+            inputs, labels = sampler.sample(rng)
+            inputs, labels = inputs.to(device), labels.to(device)
+            logits = model(inputs)  # one logit per label: per crop, or per patch pixel
             loss = objective(loss_cfg, logits[labels], logits[~labels])
-            if model.decoder is not None:
-                recon = model.decoder(model.embed(crops))
-                loss = loss + cfg.model.autoencoder * ((recon - crops) ** 2).sum(dim=(1, 2, 3)).mean()
+            if cfg.model.autoencoder > 0:
+                loss = loss + cfg.model.autoencoder * model.reconstruction_error(inputs)
             if not torch.isfinite(loss):
                 raise TrainingError(
                     f"training loss became {loss.item()} at epoch {epoch}, update {update + 1}: underfitting - "
@@ -315,6 +333,7 @@ def train(
         "loss": loss_name,
         "loss_fell_back_to_pn": fell_back,
         "class_weights": class_weights,
+        "minibatch": {"size": cfg.batch_size, "unit": f"{cfg.patch_size}-px patches" if cfg.segmentation else "crops"},
         "receptive_field": model.receptive_field,
         "train_micrographs": train_data.names,
         "eval_micrographs": eval_data.names if eval_data else [],

@@ -53,7 +53,7 @@ def summary_rows(inputs: dict, config: dict) -> list[tuple[str, str]]:
         ),
         (
             "Training budget",
-            f"{cfg['epochs']} epochs x {cfg['epoch_size']} updates x {cfg['minibatch_size']} crops, seed {cfg['seed']}",
+            f"{cfg['epochs']} epochs x {cfg['epoch_size']} updates x {train['minibatch']['size']} {train['minibatch']['unit']}, seed {cfg['seed']}",
         ),
     ]
     if cv:
