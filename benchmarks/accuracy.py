@@ -1,20 +1,24 @@
-"""Accuracy, pickflow vs Topaz, on simulated data sets with complete ground truth.
+"""Accuracy, pickflow vs Topaz, on the real demo and on simulated data sets with complete ground truth.
 
-For each data set (scripts/simulate.py presets: `easy`, `hard`) both pickers get the same preprocessed
-micrographs (pickflow's, downsampled to ~8 Å/px), the same partial labels for training, the same split (train /
-validation for epoch selection / test, the test micrographs never used by either picker before scoring), the
-same model (resnet8, 32 units) and the same budget (updates x minibatch). Picks on the test micrographs are
-scored by one scorer (pickflow.evaluation, one-to-one matching within the particle radius) against EVERY
-simulated particle, so precision is not biased by partial labels. Reports AP, best F1 with its precision and
-recall, and training wall time, as JSON and a markdown table.
+Data sets: `demo` (the bundled EMPIAR-10028 micrographs; the truth is the expert's partial labels, so precision
+is underestimated for every picker alike) and the scripts/simulate.py presets `easy` and `hard` (scored against
+EVERY simulated particle). For each data set all pickers get the same preprocessed micrographs (pickflow's), the
+same partial labels for training, the same split (train / validation for epoch selection / test, the test
+micrographs never used by any picker before scoring) and the same number of updates. pickflow runs once per
+model family (`--models`): resnet8 (32 units, the same model and minibatch of crops as Topaz) and unet (its own
+default minibatch of one patch). Picks on the test micrographs are scored by one scorer (pickflow.evaluation,
+one-to-one matching within the particle radius). Reports AP, best F1 with its precision and recall, and training
+wall time, as JSON and a markdown table.
 
-    .venv/bin/python benchmarks/accuracy.py [--datasets easy hard] [--micrographs 10] [--epochs 3] [--skip-topaz]
+    .venv/bin/python benchmarks/accuracy.py [--datasets demo easy hard] [--models resnet8 unet] [--epochs 3]
+        [--seeds 0 1 2] [--skip-topaz]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -25,47 +29,82 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import topaz_cli
-from side_by_side import _link_set, _topaz_targets, pickflow_script, topaz_train_and_pick, write_config
+from side_by_side import DEMO, _link_set, _topaz_targets, pickflow_script, topaz_train_and_pick, write_config
 
 from pickflow.coordinates import read_table
 from pickflow.evaluation import summarize
+from pickflow.micrographs import read_micrograph, write_mrc
 from pickflow.provenance import collect
 from pickflow.simulate import preset, write_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_PIXEL_SIZE = 8.0  # Å per pixel after downsampling (Topaz's advice for ~250 Å particles)
+SCORES = ("average_precision", "best_f1", "best_f1_precision", "best_f1_recall")
 
 
-def simulate(work: Path, name: str, micrographs: int, seed: int) -> tuple[Path, dict]:
+def simulated(work: Path, name: str, micrographs: int, image_size: int | None) -> dict:
+    """A simulated data set (generated once, seed 0): raw MRCs, partial labels and the full ground truth."""
     folder = work / f"sim_{name}"
     if not (folder / "simulation.json").exists():
-        write_dataset(preset(name, micrographs=micrographs, seed=seed), folder)
-    return folder, json.loads((folder / "simulation.json").read_text())
+        size = {"image_size": image_size} if image_size else {}
+        write_dataset(preset(name, micrographs=micrographs, seed=0, **size), folder)
+    sim = json.loads((folder / "simulation.json").read_text())
+    config = sim.get("config", sim)
+    pixel = float(config["pixel_size"])
+    return {
+        "raw": sorted((folder / "micrographs").glob("*.mrc")),
+        "labels": _names(pd.read_csv(folder / "labels.csv")),
+        "truth": _names(pd.read_csv(folder / "ground_truth.csv")),
+        "truth_note": "every simulated particle",
+        "pixel": pixel,
+        "radius_a": float(config["particle_radius"]),
+        "particles": float(config["particles_per_micrograph"]),
+        "image_size": int(config["image_size"]),
+        "downsample": max(1, round(TARGET_PIXEL_SIZE / pixel)),
+    }
+
+
+def demo(work: Path) -> dict:
+    """The bundled EMPIAR-10028 demo as raw MRCs; its partial expert labels are both labels and truth."""
+    raw = work / "demo_raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for png in sorted((DEMO / "micrographs").glob("*.png")):
+        if not (raw / f"{png.stem}.mrc").exists():
+            write_mrc(raw / f"{png.stem}.mrc", read_micrograph(png), 5.36)
+    labels = _names(pd.read_csv(DEMO / "coordinates.csv"))
+    return {
+        "raw": sorted(raw.glob("*.mrc")),
+        "labels": labels,
+        "truth": labels,
+        "truth_note": "the expert's partial labels (precision underestimated alike for every picker)",
+        "pixel": 5.36,
+        "radius_a": 150.0,
+        "particles": 150.0,
+        "image_size": 1024,
+        "downsample": 2,  # the demo config's 10.7 Å/px
+    }
 
 
 def _names(table: pd.DataFrame) -> pd.DataFrame:
-    return table.assign(micrograph=table["micrograph"].astype(str).str.replace(".mrc", "", regex=False))
+    return table.assign(micrograph=table["micrograph"].astype(str).str.replace(r"\.(mrc|png)$", "", regex=True))
 
 
-def run_dataset(work: Path, name: str, args: argparse.Namespace) -> dict:
-    folder, sim = simulate(work, name, args.micrographs, args.seed)
-    config_sim = sim.get("config", sim)
-    pixel, radius_a = float(config_sim["pixel_size"]), float(config_sim["particle_radius"])
-    downsample = max(1, round(TARGET_PIXEL_SIZE / pixel))
+def run_dataset(work: Path, name: str, args: argparse.Namespace, seed: int) -> dict:
+    data = demo(work) if name == "demo" else simulated(work, name, args.micrographs, args.image_size)
+    pixel, radius_a, downsample = data["pixel"], data["radius_a"], data["downsample"]
     radius_pre = radius_a / (pixel * downsample)
-    out = work / name
-    pre = out / "preprocessed"
+    pre = work / name / "preprocessed"
     pre.mkdir(parents=True, exist_ok=True)
+    out = work / name / f"seed{seed}"
     base = {
-        "micrographs": {"path": str(folder / "micrographs/*.mrc"), "pixel_size": pixel},
+        "micrographs": {"path": str(data["raw"][0].parent / "*.mrc"), "pixel_size": pixel},
         "particle_diameter": 2 * radius_a,
-        "labels": {"coordinates": str(folder / "labels.csv")},
+        "labels": {"coordinates": str(out / "labels.csv")},
         "preprocess": {"downsample": downsample},
-        "train": {"expected_particles": float(config_sim["particles_per_micrograph"])},
+        "train": {"expected_particles": data["particles"]},
     }
-    raws = sorted((folder / "micrographs").glob("*.mrc"))
-    preprocess_config = write_config(out, base, {}, {})
-    for raw in raws:
+    preprocess_config = write_config(pre.parent, base, {}, {})
+    for raw in data["raw"]:
         if not (pre / f"{raw.stem}.mrc").exists():
             pickflow_script(
                 "preprocess",
@@ -75,31 +114,20 @@ def run_dataset(work: Path, name: str, args: argparse.Namespace) -> dict:
                 "--config",
                 preprocess_config,
                 threads=1,
-                log=out / "logs" / f"preprocess_{raw.stem}.log",
+                log=pre.parent / "logs" / f"preprocess_{raw.stem}.log",
             )
-    labels = _names(pd.read_csv(folder / "labels.csv"))
-    truth = _names(pd.read_csv(folder / "ground_truth.csv"))
+    labels, truth = data["labels"].copy(), data["truth"].copy()
     for table in (labels, truth):
         table["x_pre"], table["y_pre"] = table["x"] / downsample, table["y"] / downsample
     (out / "labels.csv").write_text(labels.to_csv(index=False))
-    names = [r.stem for r in raws]
-    order = np.random.default_rng(args.seed).permutation(names)
+    names = [r.stem for r in data["raw"]]
+    order = np.random.default_rng(seed).permutation(names)
     n_test, n_val = max(1, round(0.3 * len(names))), max(1, round(0.2 * len(names)))
     split = {
         "test": sorted(order[:n_test]),
         "val": sorted(order[n_test : n_test + n_val]),
         "train": sorted(order[n_test + n_val :]),
     }
-    budget = {"minibatch_size": args.minibatch, "epoch_size": args.epoch_size, "epochs": args.epochs}
-    train_cfg = {
-        **budget,
-        "model": "resnet8",
-        "units": 32,
-        "learning_rate": 0.0002,
-        "device": "cpu",
-        "threads": args.threads,
-    }
-    config = write_config(out, base, train_cfg, {"device": "cpu", "threads": args.threads})
     (out / "split.json").write_text(json.dumps({"train": split["train"], "test": split["val"]}))
     test_set = _link_set(pre, split["test"], out / "set_test")
     held_truth = truth[truth["micrograph"].isin(split["test"])][["micrograph", "x_pre", "y_pre"]].rename(
@@ -110,90 +138,132 @@ def run_dataset(work: Path, name: str, args: argparse.Namespace) -> dict:
         stats, _ = summarize(
             picks[picks["micrograph"].isin(split["test"])].reset_index(drop=True), held_truth, radius_pre
         )
-        keys = ("average_precision", "best_f1", "best_f1_precision", "best_f1_recall", "n_labels")
-        return {k: stats[k] for k in keys}
+        return {k: stats[k] for k in SCORES}
 
     result: dict = {
+        "seed": seed,
+        "truth": data["truth_note"],
         "downsample": downsample,
         "particle_radius_px": radius_pre,
         "split": split,
-        "budget": budget,
         "labels_used": int(labels["micrograph"].isin(split["train"]).sum()),
         "particles_in_test": int(len(held_truth)),
+        "pickers": {},
     }
-    run = pickflow_script(
-        "train",
-        "--config",
-        config,
-        "--labels",
-        out / "labels.csv",
-        "--split",
-        out / "split.json",
-        "--micrographs",
-        *[pre / f"{n}.mrc" for n in split["train"] + split["val"]],
-        "--outdir",
-        out / "pickflow",
-        threads=args.threads,
-        log=out / "logs" / "train_pickflow.log",
-    )
-    candidates = out / "pickflow" / "test_candidates.csv"
-    pickflow_script(
-        "score",
-        out / "pickflow" / "model.pt",
-        candidates,
-        "--config",
-        config,
-        "--micrographs",
-        *sorted(test_set.glob("*.mrc")),
-        threads=args.threads,
-        log=out / "logs" / "score_pickflow.log",
-    )
-    picks = read_table(candidates)[["micrograph", "x_pre", "y_pre", "score"]].rename(
-        columns={"x_pre": "x", "y_pre": "y"}
-    )
-    result["pickflow"] = {"train_wall_s": run.seconds, **score(picks)}
+    for model in args.models:
+        minibatch = args.minibatch if model != "unet" else None  # None: the family's default (1 patch)
+        train_cfg = {
+            "minibatch_size": minibatch,
+            "epoch_size": args.epoch_size,
+            "epochs": args.epochs,
+            "model": model,
+            "units": 32,
+            "learning_rate": args.learning_rate,
+            "seed": seed,
+            "device": "cpu",
+            "threads": args.threads,
+        }
+        config = write_config(out, base, train_cfg, {"device": "cpu", "threads": args.threads})
+        folder = out / f"pickflow_{model}"
+        run = pickflow_script(
+            "train",
+            "--config",
+            config,
+            "--labels",
+            out / "labels.csv",
+            "--split",
+            out / "split.json",
+            "--micrographs",
+            *[pre / f"{n}.mrc" for n in split["train"] + split["val"]],
+            "--outdir",
+            folder,
+            threads=args.threads,
+            log=out / "logs" / f"train_pickflow_{model}.log",
+        )
+        candidates = folder / "test_candidates.csv"
+        pickflow_script(
+            "score",
+            folder / "model.pt",
+            candidates,
+            "--config",
+            config,
+            "--micrographs",
+            *sorted(test_set.glob("*.mrc")),
+            threads=args.threads,
+            log=out / "logs" / f"score_pickflow_{model}.log",
+        )
+        picks = read_table(candidates)[["micrograph", "x_pre", "y_pre", "score"]].rename(
+            columns={"x_pre": "x", "y_pre": "y"}
+        )
+        budget = f"{args.epochs} x {args.epoch_size} x " + (f"{minibatch} crops" if minibatch else "1 patch of 128 px")
+        result["pickers"][f"pickflow {model}"] = {"train_wall_s": run.seconds, "budget": budget, **score(picks)}
     if not args.skip_topaz:
         sets = {s: _link_set(pre, split[s], out / f"set_{s}") for s in ("train", "val")}
         # Topaz does not clip label coordinates: one that rounds to the image size crashes its mask code.
-        last = int(config_sim["image_size"]) // downsample - 1
+        last = data["image_size"] // downsample - 1
         clipped = labels.assign(x_pre=labels["x_pre"].clip(0, last), y_pre=labels["y_pre"].clip(0, last))
         targets = {s: _topaz_targets(clipped, split[s], out / f"targets_{s}.txt") for s in ("train", "val")}
-        particles = int(config_sim["particles_per_micrograph"])
         run, _, best, topaz_picks = topaz_train_and_pick(
-            args, sets, targets, test_set, out / "topaz" / "model", particles, radius_pre, args.seed
+            args, sets, targets, test_set, out / "topaz" / "model", int(data["particles"]), radius_pre, seed
         )
-        result["topaz"] = {"train_wall_s": run.seconds, "best_epoch": best, **score(topaz_picks)}
-        result["train_wall_ratio_topaz_over_pickflow"] = run.seconds / result["pickflow"]["train_wall_s"]
+        budget = f"{args.epochs} x {args.epoch_size} x {args.minibatch} crops"
+        result["pickers"]["topaz resnet8"] = {
+            "train_wall_s": run.seconds,
+            "budget": budget,
+            "best_epoch": best,
+            **score(topaz_picks),
+        }
     return result
+
+
+def summarize_seeds(runs: list[dict]) -> dict:
+    """Per picker: the mean (and each seed's value) of every score and of the training wall time."""
+    table: dict = {}
+    for picker in runs[0]["pickers"]:
+        rows = [r["pickers"][picker] for r in runs]
+        table[picker] = {"budget": rows[0]["budget"], "seeds": len(rows)}
+        for key in (*SCORES, "train_wall_s"):
+            values = [row[key] for row in rows]
+            table[picker][key] = statistics.mean(values)
+            table[picker][f"{key}_per_seed"] = values
+    return table
 
 
 def markdown(results: dict) -> str:
     lines = [
-        f"# Accuracy on simulated data, pickflow vs Topaz ({results['date']}, commit {results['commit']})",
+        f"# Accuracy, pickflow vs Topaz ({results['date']}, commit {results['commit']})",
         "",
-        "| data set | picker | AP | best F1 | precision | recall | training wall s |",
-        "|---|---|---|---|---|---|---|",
+        f"Means over seeds {results['settings']['seeds']} (split and training seed); held-out test micrographs only.",
+        "",
+        "| data set | picker | budget (epochs x updates x minibatch) | AP | best F1 | precision | recall | "
+        "training wall s | AP per seed |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, data in results["datasets"].items():
-        for picker in ("pickflow", "topaz"):
-            if picker in data:
-                r = data[picker]
-                lines.append(
-                    f"| {name} | {picker} | {r['average_precision']:.3f} | {r['best_f1']:.3f} | {r['best_f1_precision']:.3f} | "
-                    f"{r['best_f1_recall']:.3f} | {r['train_wall_s']:.1f} |"
-                )
+        for picker, r in data["summary"].items():
+            per_seed = ", ".join(f"{v:.3f}" for v in r["average_precision_per_seed"])
+            lines.append(
+                f"| {name} | {picker} | {r['budget']} | {r['average_precision']:.3f} | {r['best_f1']:.3f} | "
+                f"{r['best_f1_precision']:.3f} | {r['best_f1_recall']:.3f} | {r['train_wall_s']:.1f} | {per_seed} |"
+            )
+    lines += ["", "Truth per data set: " + "; ".join(f"{n}: {d['truth']}" for n, d in results["datasets"].items())]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", nargs="+", default=["easy", "hard"], choices=["easy", "hard"])
-    parser.add_argument("--micrographs", type=int, default=10)
+    parser.add_argument("--datasets", nargs="+", default=["demo", "easy", "hard"], choices=["demo", "easy", "hard"])
+    parser.add_argument("--models", nargs="+", default=["resnet8", "unet"], choices=["resnet8", "unet"])
+    parser.add_argument("--micrographs", type=int, default=10, help="simulated micrographs per data set")
+    parser.add_argument(
+        "--image-size", type=int, default=None, help="simulated micrograph size (default: the preset's)"
+    )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--epoch-size", type=int, default=40)
-    parser.add_argument("--minibatch", type=int, default=64)
+    parser.add_argument("--minibatch", type=int, default=64, help="crops per update (Topaz and pickflow resnet8)")
+    parser.add_argument("--learning-rate", type=float, default=0.0002, help="pickflow's (Topaz's default: 0.0002)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--topaz-bin", default=str(topaz_cli.DEFAULT_TOPAZ_BIN))
     parser.add_argument("--skip-topaz", action="store_true")
     parser.add_argument("--work", default=str(REPO / "benchmarks" / "work" / "accuracy"))
@@ -206,8 +276,11 @@ def main(argv: list[str] | None = None) -> int:
         "commit": provenance["git_commit"],
         "provenance": provenance,
         "settings": vars(args),
-        "datasets": {name: run_dataset(work, name, args) for name in args.datasets},
+        "datasets": {},
     }
+    for name in args.datasets:
+        runs = [run_dataset(work, name, args, seed) for seed in args.seeds]
+        results["datasets"][name] = {"truth": runs[0]["truth"], "summary": summarize_seeds(runs), "runs": runs}
     out.mkdir(parents=True, exist_ok=True)
     (out / "accuracy.json").write_text(json.dumps(results, indent=2, default=str))
     (out / "accuracy.md").write_text(markdown(results))

@@ -55,3 +55,19 @@ def test_scale_smoke(tmp_path):
         assert row["submissions"] == row["submissions_expected"]  # preprocessing bundled 200 per submission
     assert dag[200]["submissions"] == dag[50]["submissions"]
     assert (tmp_path / "scale.md").read_text().startswith("#")
+
+
+def test_accuracy_smoke(tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, str(REPO / "benchmarks/accuracy.py"), "--datasets", "easy", "--skip-topaz"]
+    command += ["--micrographs", "5", "--image-size", "512", "--epochs", "1", "--epoch-size", "2", "--minibatch", "8"]
+    command += ["--seeds", "0", "1", "--work", str(tmp_path / "work"), "--out", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = json.loads((out / "accuracy.json").read_text())["datasets"]["easy"]["summary"]
+    assert set(summary) == {"pickflow resnet8", "pickflow unet"}
+    for row in summary.values():
+        assert row["seeds"] == 2 and len(row["average_precision_per_seed"]) == 2
+        assert 0 <= row["average_precision"] <= 1 and row["train_wall_s"] > 0
+    assert summary["pickflow unet"]["budget"] == "1 x 2 x 1 patch of 128 px"
+    assert "| easy | pickflow unet |" in (out / "accuracy.md").read_text()
