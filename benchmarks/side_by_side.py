@@ -83,11 +83,11 @@ def prepare(work: Path, n_micrographs: int) -> dict:
     return {"names": names, "labels": labels, "split": split, "config": config}
 
 
-def write_config(work: Path, base: dict, train: dict, pick: dict) -> Path:
+def write_config(work: Path, base: dict, train: dict, pick: dict, name: str = "pickflow_config.yaml") -> Path:
     config = json.loads(json.dumps(base))
     config["train"].update(train)
     config["pick"] = pick
-    path = work / "pickflow_config.yaml"
+    path = work / name
     path.write_text(yaml.safe_dump(config))
     return path
 
@@ -202,13 +202,25 @@ def bench_train(work: Path, data: dict, args: argparse.Namespace) -> dict:
         "threads": args.threads,
         "eval_stride": 1,
     }
-    config = write_config(work, data["config"], train_cfg, {"stride": 1, "device": "cpu", "threads": args.threads})
+    # "pickflow" runs with --precision/--compile; "pickflow_fp32" (plain fp32, eager) is the reference for both.
+    variants = {"pickflow": {"precision": args.precision, "compile": args.compile}}
+    if args.precision != "fp32" or args.compile:
+        variants["pickflow_fp32"] = {"precision": "fp32", "compile": False}
+    pick = {"stride": 1, "device": "cpu", "threads": args.threads}
+    configs = {
+        v: write_config(work, data["config"], {**train_cfg, **o}, pick, f"{v}.yaml") for v, o in variants.items()
+    }
     (work / "split.json").write_text(json.dumps({"train": split["train"], "test": split["val"]}))
     sets = {s: _link_set(pre, split[s], work / f"set_{s}") for s in ("train", "val", "test")}
     targets = {s: _topaz_targets(labels, split[s], work / f"targets_{s}.txt") for s in ("train", "val")}
-    runs: dict[str, list[dict]] = {"pickflow": [], "topaz": []}
-    for repeat in range(args.repeats):
-        out = work / f"train_pickflow_{repeat}"
+    runs: dict[str, list[dict]] = {**{v: [] for v in variants}, "topaz": []}
+    for repeat, variant in ((r, v) for r in range(args.repeats) for v in [*variants, "topaz"]):
+        if variant == "topaz":
+            if not args.skip_topaz:
+                runs["topaz"].append(_topaz_train_run(work, args, sets, targets, labels, split, repeat))
+            continue
+        config = configs[variant]
+        out = work / f"train_{variant}_{repeat}"
         run = pickflow_script(
             "train",
             "--config",
@@ -222,9 +234,10 @@ def bench_train(work: Path, data: dict, args: argparse.Namespace) -> dict:
             "--outdir",
             out,
             threads=args.threads,
-            log=work / "logs" / f"train_pickflow_{repeat}.log",
+            log=work / "logs" / f"train_{variant}_{repeat}.log",
         )
         metrics = pd.read_csv(out / "metrics.csv")
+        epoch_seconds = metrics.groupby("epoch")["train_seconds"].first()
         cand = out / "test_candidates.csv"
         pickflow_script(
             "score",
@@ -235,35 +248,39 @@ def bench_train(work: Path, data: dict, args: argparse.Namespace) -> dict:
             "--micrographs",
             *sorted(sets["test"].glob("*.mrc")),
             threads=args.threads,
-            log=work / "logs" / f"score_pickflow_{repeat}.log",
+            log=work / "logs" / f"score_{variant}_{repeat}.log",
         )
         picks = read_table(cand)[["micrograph", "x_pre", "y_pre", "score"]].rename(columns={"x_pre": "x", "y_pre": "y"})
-        runs["pickflow"].append(
+        runs[variant].append(
             {
                 "wall_s": run.seconds,
                 "peak_mb": run.peak_mb,
-                "s_per_update": float(metrics.groupby("epoch")["train_seconds"].first().sum())
-                / (args.epochs * args.epoch_size),
+                "s_per_update": float(epoch_seconds.sum()) / (args.epochs * args.epoch_size),
+                # after the first epoch, which includes torch.compile's compilation when --compile is on
+                "s_per_update_after_epoch_1": float(epoch_seconds.iloc[1:].mean()) / args.epoch_size
+                if len(epoch_seconds) > 1
+                else float("nan"),
                 "s_per_epoch_evaluation": float(metrics[metrics["split"] == "test"]["eval_seconds"].mean()),
                 "best_epoch": int(json.loads((out / "summary.json").read_text())["best_epoch"]),
                 **_held_out_ap(picks, labels, split["test"]),
             }
         )
-        if args.skip_topaz:
-            continue
-        prefix = work / f"train_topaz_{repeat}" / "model"
-        run, tsv, best, picks = topaz_train_and_pick(args, sets, targets, sets["test"], prefix, 150, RADIUS_PRE, repeat)
-        runs["topaz"].append(
-            {
-                "wall_s": run.seconds,
-                "peak_mb": run.peak_mb,
-                "best_epoch": best,
-                **_topaz_curve(tsv, args),
-                "tsv": str(tsv),
-                **_held_out_ap(picks, labels, split["test"]),
-            }
-        )
     return {"budget": budget, "split": split, "runs": runs, "median": {k: _medians(v) for k, v in runs.items() if v}}
+
+
+def _topaz_train_run(
+    work: Path, args: argparse.Namespace, sets: dict, targets: dict, labels: pd.DataFrame, split: dict, repeat: int
+) -> dict:
+    prefix = work / f"train_topaz_{repeat}" / "model"
+    run, tsv, best, picks = topaz_train_and_pick(args, sets, targets, sets["test"], prefix, 150, RADIUS_PRE, repeat)
+    return {
+        "wall_s": run.seconds,
+        "peak_mb": run.peak_mb,
+        "best_epoch": best,
+        **_topaz_curve(tsv, args),
+        "tsv": str(tsv),
+        **_held_out_ap(picks, labels, split["test"]),
+    }
 
 
 def topaz_train_and_pick(
@@ -424,6 +441,11 @@ def ratios(results: dict) -> dict:
     med = results["train"]["median"]
     if "topaz" in med:
         out["train_updates_per_s_ratio"] = med["topaz"]["s_per_update"] / med["pickflow"]["s_per_update"]
+        out["train_updates_per_s_ratio_after_epoch_1"] = (
+            med["topaz"]["s_per_update"] / med["pickflow"]["s_per_update_after_epoch_1"]
+        )
+        if "pickflow_fp32" in med:
+            out["train_updates_per_s_ratio_fp32"] = med["topaz"]["s_per_update"] / med["pickflow_fp32"]["s_per_update"]
         out["evaluation_speedup"] = med["topaz"]["s_per_epoch_evaluation"] / med["pickflow"]["s_per_epoch_evaluation"]
         out["train_wall_ratio"] = med["topaz"]["wall_s"] / med["pickflow"]["wall_s"]
     ext = results["extract"]
@@ -453,14 +475,23 @@ def markdown(results: dict) -> str:
         f"{pre['pickflow_s_per_micrograph_one_job_each']:.3f} | {pre.get('topaz_s_per_micrograph_incl_process_start', nan):.3f} | "
         f"{r.get('preprocess_speedup_workflow_jobs', nan):.2f} |"
     )
-    for key, label in (
-        ("s_per_update", "training, s per update"),
-        ("s_per_epoch_evaluation", "evaluation, s per epoch"),
-        ("peak_mb", "training peak memory, MB"),
-        ("average_precision", "held-out particle AP"),
-        ("best_f1", "held-out best F1"),
-    ):
-        p, q = t["pickflow"].get(key, float("nan")), t.get("topaz", {}).get(key, float("nan"))
+    settings = results["settings"]
+    main = f"precision {settings['precision']}" + (", compiled" if settings["compile"] else "")
+    rows = [
+        ("pickflow", "s_per_update", f"training, s per update ({main})"),
+        ("pickflow", "s_per_update_after_epoch_1", f"training, s per update after epoch 1 ({main})"),
+        ("pickflow_fp32", "s_per_update", "training, s per update (fp32, eager)"),
+        ("pickflow", "s_per_epoch_evaluation", "evaluation, s per epoch"),
+        ("pickflow", "peak_mb", "training peak memory, MB"),
+        ("pickflow", "average_precision", f"held-out particle AP ({main})"),
+        ("pickflow_fp32", "average_precision", "held-out particle AP (fp32, eager)"),
+        ("pickflow", "best_f1", "held-out best F1"),
+    ]
+    for variant, key, label in rows:
+        if variant not in t:
+            continue
+        p = t[variant].get(key, float("nan"))
+        q = t.get("topaz", {}).get("s_per_update" if key.startswith("s_per_update") else key, float("nan"))
         lines.append(f"| {label} | {p:.3f} | {q:.3f} | {q / p if p else float('nan'):.2f} |")
     ext = results["extract"]
     ap = {
@@ -491,6 +522,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--micrographs", type=int, default=10)
     parser.add_argument("--skip-topaz", action="store_true", help="measure pickflow only (Topaz not installed)")
+    parser.add_argument(
+        "--precision", choices=["auto", "fp32", "bf16"], default="auto", help="pickflow's train.precision"
+    )
+    parser.add_argument("--compile", action="store_true", help="pickflow's train.compile")
     parser.add_argument(
         "--smoke", action="store_true", help="tiny settings: checks the benchmark itself, figures meaningless"
     )

@@ -35,6 +35,14 @@ def resolve_device(spec: str) -> torch.device:
     return torch.device("cpu")
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether the device computes bfloat16 natively (CPU: AVX512-BF16 or AMX; CUDA: Ampere or newer)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()  # not emulated
+    return device.type == "cpu" and torch.backends.mkldnn.is_available() and native
+
+
 def set_threads(threads: int) -> None:
     """Use exactly the job's threads for intra-op work."""
     torch.set_num_threads(max(1, int(threads)))

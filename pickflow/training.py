@@ -24,7 +24,7 @@ from .losses import LossConfig, objective
 from .model_config import SEGMENTATION, ModelConfig
 from .prior import class_prior, observed_prior
 from .sampling import CropSampler, PatchSampler
-from .scoring import Network, build_model, score_image
+from .scoring import Network, build_model, native_bf16, score_image
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ class TrainConfig:
     candidate_threshold: float = -6.0
     max_train_eval_micrographs: int = 4
     keep_epoch: str = "best"  # best: highest selection_metric on the held-out set; last: the final epoch
+    precision: str = "auto"  # auto | fp32 | bf16 (bfloat16 autocast for the updates; evaluation stays fp32)
+    compile: bool = False  # torch.compile the network for the training updates
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
@@ -254,9 +256,18 @@ def train(
         else:
             log.info("ignoring %s: written by a different configuration", resume_path)
 
+    precision = cfg.precision if cfg.precision != "auto" else ("bf16" if native_bf16(device) else "fp32")
     log.info(
-        "pi=%.5f p_obs=%.5f loss=%s receptive field=%d device=%s", pi, p_obs, loss_name, model.receptive_field, device
+        "pi=%.5f p_obs=%.5f loss=%s receptive field=%d device=%s precision=%s",
+        pi,
+        p_obs,
+        loss_name,
+        model.receptive_field,
+        device,
+        precision,
     )
+    forward = torch.compile(model) if cfg.compile else model  # shares the weights; evaluation uses ``model``
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
     model.train()
     for epoch in range(start_epoch, cfg.epochs + 1):
         rng = np.random.default_rng([cfg.seed, epoch])
@@ -266,7 +277,8 @@ def train(
         for update in range(cfg.epoch_size):
             inputs, labels = sampler.sample(rng)
             inputs, labels = inputs.to(device), labels.to(device)
-            logits = model(inputs)  # one logit per label: per crop, or per patch pixel
+            with autocast:
+                logits = forward(inputs).float()  # one logit per label: per crop, or per patch pixel
             loss = objective(loss_cfg, logits[labels], logits[~labels])
             if cfg.model.autoencoder > 0:
                 loss = loss + cfg.model.autoencoder * model.reconstruction_error(inputs)
@@ -333,6 +345,7 @@ def train(
         "loss": loss_name,
         "loss_fell_back_to_pn": fell_back,
         "class_weights": class_weights,
+        "precision": precision,
         "minibatch": {"size": cfg.batch_size, "unit": f"{cfg.patch_size}-px patches" if cfg.segmentation else "crops"},
         "receptive_field": model.receptive_field,
         "train_micrographs": train_data.names,

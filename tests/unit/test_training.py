@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from pickflow.errors import TrainingError
+from pickflow.scoring import native_bf16
 from pickflow.training import Dataset, TrainConfig, select_best_epoch, train
 
 CPU = torch.device("cpu")
@@ -66,6 +67,24 @@ def test_same_seed_same_metrics_other_seed_differs():
     c, _, _ = run(tiny_config(seed=4))
     pd.testing.assert_frame_equal(a.drop(columns=TIMING), b.drop(columns=TIMING))
     assert not np.allclose(a["objective"], c["objective"])
+
+
+def test_precision_is_recorded_and_bf16_trains_like_fp32():
+    fp32, summary32, _ = run(tiny_config(precision="fp32", epochs=2))
+    bf16, summary16, _ = run(tiny_config(precision="bf16", epochs=2))
+    _, auto, _ = run(tiny_config(epochs=1))
+    assert (summary32["precision"], summary16["precision"]) == ("fp32", "bf16")
+    assert auto["precision"] == ("bf16" if native_bf16(CPU) else "fp32")
+    # bfloat16 rounds the activations (8-bit mantissa): the objectives stay close, not equal
+    np.testing.assert_allclose(bf16["objective"], fp32["objective"], rtol=0.1)
+    assert not np.array_equal(bf16["objective"], fp32["objective"])
+
+
+def test_compiled_training_matches_eager():
+    eager, _, _ = run(tiny_config(precision="fp32", epochs=1))
+    compiled, _, _ = run(tiny_config(precision="fp32", epochs=1, compile=True))
+    np.testing.assert_allclose(compiled["objective"], eager["objective"], rtol=1e-3)
+    np.testing.assert_allclose(compiled["ap"], eager["ap"], atol=1e-3)
 
 
 def test_metrics_have_one_row_per_epoch_and_split():
