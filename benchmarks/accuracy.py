@@ -29,9 +29,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import topaz_cli
-from side_by_side import DEMO, _link_set, _topaz_targets, pickflow_script, topaz_train_and_pick, write_config
+from side_by_side import (
+    DEMO,
+    _link_set,
+    _topaz_targets,
+    pickflow_script,
+    pickflow_train_and_pick,
+    topaz_train_and_pick,
+    write_config,
+)
 
-from pickflow.coordinates import read_table
 from pickflow.evaluation import summarize
 from pickflow.micrographs import read_micrograph, write_mrc
 from pickflow.provenance import collect
@@ -96,6 +103,7 @@ def run_dataset(work: Path, name: str, args: argparse.Namespace, seed: int) -> d
     pre = work / name / "preprocessed"
     pre.mkdir(parents=True, exist_ok=True)
     out = work / name / f"seed{seed}"
+    out.mkdir(parents=True, exist_ok=True)
     base = {
         "micrographs": {"path": str(data["raw"][0].parent / "*.mrc"), "pixel_size": pixel},
         "particle_diameter": 2 * radius_a,
@@ -164,36 +172,9 @@ def run_dataset(work: Path, name: str, args: argparse.Namespace, seed: int) -> d
             "threads": args.threads,
         }
         config = write_config(out, base, train_cfg, {"device": "cpu", "threads": args.threads})
-        folder = out / f"pickflow_{model}"
-        run = pickflow_script(
-            "train",
-            "--config",
-            config,
-            "--labels",
-            out / "labels.csv",
-            "--split",
-            out / "split.json",
-            "--micrographs",
-            *[pre / f"{n}.mrc" for n in split["train"] + split["val"]],
-            "--outdir",
-            folder,
-            threads=args.threads,
-            log=out / "logs" / f"train_pickflow_{model}.log",
-        )
-        candidates = folder / "test_candidates.csv"
-        pickflow_script(
-            "score",
-            folder / "model.pt",
-            candidates,
-            "--config",
-            config,
-            "--micrographs",
-            *sorted(test_set.glob("*.mrc")),
-            threads=args.threads,
-            log=out / "logs" / f"score_pickflow_{model}.log",
-        )
-        picks = read_table(candidates)[["micrograph", "x_pre", "y_pre", "score"]].rename(
-            columns={"x_pre": "x", "y_pre": "y"}
+        micrographs = [pre / f"{n}.mrc" for n in split["train"] + split["val"]]
+        run, picks = pickflow_train_and_pick(
+            config, out, micrographs, test_set, out / f"pickflow_{model}", args.threads
         )
         budget = f"{args.epochs} x {args.epoch_size} x " + (f"{minibatch} crops" if minibatch else "1 patch of 128 px")
         result["pickers"][f"pickflow {model}"] = {"train_wall_s": run.seconds, "budget": budget, **score(picks)}
@@ -269,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default=str(REPO / "benchmarks" / "work" / "accuracy"))
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
     args = parser.parse_args(argv)
-    work, out = Path(args.work), Path(args.out)
+    work, out = Path(args.work).resolve(), Path(args.out).resolve()
     provenance = collect()
     results = {
         "date": provenance["date"],

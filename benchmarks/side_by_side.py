@@ -219,38 +219,11 @@ def bench_train(work: Path, data: dict, args: argparse.Namespace) -> dict:
             if not args.skip_topaz:
                 runs["topaz"].append(_topaz_train_run(work, args, sets, targets, labels, split, repeat))
             continue
-        config = configs[variant]
         out = work / f"train_{variant}_{repeat}"
-        run = pickflow_script(
-            "train",
-            "--config",
-            config,
-            "--labels",
-            work / "labels.csv",
-            "--split",
-            work / "split.json",
-            "--micrographs",
-            *[pre / f"{n}.mrc" for n in split["train"] + split["val"]],
-            "--outdir",
-            out,
-            threads=args.threads,
-            log=work / "logs" / f"train_{variant}_{repeat}.log",
-        )
+        micrographs = [pre / f"{n}.mrc" for n in split["train"] + split["val"]]
+        run, picks = pickflow_train_and_pick(configs[variant], work, micrographs, sets["test"], out, args.threads)
         metrics = pd.read_csv(out / "metrics.csv")
         epoch_seconds = metrics.groupby("epoch")["train_seconds"].first()
-        cand = out / "test_candidates.csv"
-        pickflow_script(
-            "score",
-            out / "model.pt",
-            cand,
-            "--config",
-            config,
-            "--micrographs",
-            *sorted(sets["test"].glob("*.mrc")),
-            threads=args.threads,
-            log=work / "logs" / f"score_{variant}_{repeat}.log",
-        )
-        picks = read_table(cand)[["micrograph", "x_pre", "y_pre", "score"]].rename(columns={"x_pre": "x", "y_pre": "y"})
         runs[variant].append(
             {
                 "wall_s": run.seconds,
@@ -266,6 +239,44 @@ def bench_train(work: Path, data: dict, args: argparse.Namespace) -> dict:
             }
         )
     return {"budget": budget, "split": split, "runs": runs, "median": {k: _medians(v) for k, v in runs.items() if v}}
+
+
+def pickflow_train_and_pick(
+    config: Path, work: Path, train_micrographs: list[Path], test_dir: Path, outdir: Path, threads: int
+) -> tuple[Run, pd.DataFrame]:
+    """Train pickflow (labels.csv and split.json in ``work``; split "test" = its validation set) and score the
+    test micrographs with the kept model. Returns the training run and the candidates (micrograph, x, y, score;
+    preprocessed pixels)."""
+    logs, tag = work / "logs", outdir.name
+    common = ("--config", config)
+    run = pickflow_script(
+        "train",
+        *common,
+        "--labels",
+        work / "labels.csv",
+        "--split",
+        work / "split.json",
+        "--micrographs",
+        *train_micrographs,
+        "--outdir",
+        outdir,
+        threads=threads,
+        log=logs / f"{tag}.log",
+    )
+    candidates = outdir / "test_candidates.csv"
+    micrographs = sorted(test_dir.glob("*.mrc"))
+    pickflow_script(
+        "score",
+        outdir / "model.pt",
+        candidates,
+        *common,
+        "--micrographs",
+        *micrographs,
+        threads=threads,
+        log=logs / f"score_{tag}.log",
+    )
+    picks = read_table(candidates)[["micrograph", "x_pre", "y_pre", "score"]]
+    return run, picks.rename(columns={"x_pre": "x", "y_pre": "y"})
 
 
 def _topaz_train_run(

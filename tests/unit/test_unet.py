@@ -12,8 +12,9 @@ from pickflow.losses import LossConfig, objective, pixel_weights
 from pickflow.model_config import ModelConfig, config_errors, unet_receptive_field
 from pickflow.sampling import PatchSampler
 from pickflow.scoring import build_model, score_image
-from pickflow.training import Dataset, TrainConfig, train
+from pickflow.training import train
 from pickflow.unet import UNet
+from tests.unit.test_training import synthetic, tiny_config
 
 CPU = torch.device("cpu")
 
@@ -140,36 +141,17 @@ def test_patches_are_turned_and_flipped_and_seeded():
     assert len(orientations) == 8  # 4 rotations x 2 flips all occur
 
 
-def _discs(seed: int, n: int = 2, size: int = 96) -> Dataset:
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[:size, :size]
-    images, centres = [], []
-    for _ in range(n):
-        yx = rng.uniform(8, size - 8, size=(10, 2))
-        image = rng.normal(0, 1, (size, size))
-        for y, x in yx:
-            image -= 2.5 * np.exp(-((yy - y) ** 2 + (xx - x) ** 2) / (2 * 3.0**2))
-        images.append(image.astype(np.float32))
-        centres.append(yx)
-    return Dataset([f"d{seed}_{i}" for i in range(n)], images, centres)
-
-
 def test_a_short_unet_training_learns_and_reports_the_same_metrics():
     torch.set_num_threads(1)
-    cfg = TrainConfig.from_dict(
-        dict(
-            model={"name": "unet", "units": 4, "depth": 2},
-            expected_particles=10,
-            patch_size=48,
-            epoch_size=30,
-            epochs=2,
-            learning_rate=0.01,
-            particle_radius=4.0,
-            eval_stride=1,
-            seed=1,
-        )
+    cfg = tiny_config(
+        model={"name": "unet", "units": 4, "depth": 2},
+        minibatch_size=None,
+        patch_size=48,
+        epoch_size=30,
+        epochs=2,
+        seed=1,
     )
-    model, metrics, summary = train(cfg, _discs(0), _discs(1), CPU)
+    model, metrics, summary = train(cfg, synthetic(0), synthetic(1), CPU)
     assert isinstance(model, UNet)
     assert summary["loss"] == "PN" and summary["class_weights"] is True
     assert summary["minibatch"] == {"size": 1, "unit": "48-px patches"}
