@@ -37,7 +37,9 @@ def test_side_by_side_smoke(tmp_path):
     assert {"s_per_update", "s_per_epoch_evaluation", "peak_mb", "average_precision"} <= set(pickflow)
     assert 0 <= pickflow["average_precision"] <= 1
     assert results["extract"]["pickflow_stride2"]["s_all"] > 0
-    assert "| held-out particle AP |" in (out / "side_by_side_smoke.md").read_text()
+    assert results["train"]["median"]["pickflow_fp32"]["s_per_update"] > 0  # the fp32 reference beside auto
+    table = (out / "side_by_side_smoke.md").read_text()
+    assert "| held-out particle AP (precision auto) |" in table and "| held-out particle AP (fp32, eager) |" in table
 
 
 def test_scale_smoke(tmp_path):
