@@ -1,5 +1,6 @@
-"""The training loop: PU objectives on receptive-field crops, per-epoch evaluation on whole
-micrographs, best-epoch selection, and resumable checkpoints."""
+"""The training loop for both model families: PU (or weighted PN) objectives on receptive-field crops
+or on patch pixels, per-epoch evaluation on whole micrographs, best-epoch selection, and resumable
+checkpoints."""
 
 from __future__ import annotations
 
