@@ -109,13 +109,14 @@ class PatchSampler:
             grow = [(0, max(0, patch - n)) for n in image.shape]  # micrographs smaller than a patch: pad
             self.windows.append(sliding_window_view(np.pad(image.astype(np.float32), grow), (patch, patch)))
             self.labels.append(sliding_window_view(np.pad(mask, grow), (patch, patch)))
+        self.corners = np.array([w.shape[:2] for w in self.windows])  # patch corners per micrograph (rows, cols)
         self.positive_fraction = sum(int(m.sum()) for m in positives) / sum(m.size for m in positives)
         if self.positive_fraction == 0:
             raise ValueError("no labeled positive pixel in any training micrograph")
 
     def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         mic = rng.integers(0, len(self.windows), self.minibatch)
-        limits = np.array([w.shape[:2] for w in self.windows])[mic]
+        limits = self.corners[mic]
         ys = np.floor(rng.random(self.minibatch) * limits[:, 0]).astype(np.int64)
         xs = np.floor(rng.random(self.minibatch) * limits[:, 1]).astype(np.int64)
         turns = rng.integers(0, 4, self.minibatch)
