@@ -34,6 +34,20 @@ def _split_stride(stride: int, step: int, keep: int) -> tuple[int, int, int]:
     return 1, step * stride, keep
 
 
+def _subsample(x: Tensor, step: int) -> Tensor:
+    """``x[:, :, ::step, ::step]`` as a 1x1 pooling, whose gradient keeps a channels-last tensor
+    channels-last (slicing's gradient is a fresh standard-layout tensor, which slows every later op)."""
+    return F.avg_pool2d(x, 1, step) if step > 1 else x
+
+
+def _crop(x: Tensor, start: int, step: int, shape: torch.Size) -> Tensor:
+    """``x[:, :, start::step, start::step]`` cut to ``shape`` (H, W), by negative padding and
+    ``_subsample`` (layout-preserving gradients)."""
+    h, w = ((n - 1) * step + 1 for n in shape)
+    x = F.pad(x, (-start, start + w - x.shape[3], -start, start + h - x.shape[2]))
+    return _subsample(x, step)
+
+
 class _Conv(nn.Module):
     """Convolution (+ batch norm) (+ activation) that runs strided on crops or dilated when dense."""
 
@@ -48,7 +62,12 @@ class _Conv(nn.Module):
 
     def forward(self, x: Tensor, step: int, keep: int) -> tuple[Tensor, int, int]:
         stride, new_step, keep = _split_stride(self.stride, step, keep)
-        x = F.conv2d(x, self.conv.weight, self.conv.bias, stride=stride, dilation=self.dilation * step)
+        dilation = self.dilation * step
+        if stride > 1 and dilation % stride == 0:
+            # Only every stride-th input is read: subsample first and run an unstrided convolution
+            # (same values; its backward pass is several times cheaper than a strided one's).
+            x, dilation, stride = _subsample(x, stride), dilation // stride, 1
+        x = F.conv2d(x, self.conv.weight, self.conv.bias, stride=stride, dilation=dilation)
         if self.bn is not None:
             x = self.bn(x)
         if self.act is not None:
@@ -75,9 +94,8 @@ class _Residual(nn.Module):
         if self.drop is not None:
             y = self.drop(y)
         y, new_step, new_keep = self.b(y, step, keep)
-        c = self.crop * step
         s = keep // new_keep  # the stride the second convolution really applied
-        identity = x[:, :, c : c + (y.shape[2] - 1) * s + 1 : s, c : c + (y.shape[3] - 1) * s + 1 : s]
+        identity = _crop(x, self.crop * step, s, y.shape[2:])
         if self.proj is not None:
             identity = self.proj(identity)
         return F.relu(y + identity), new_step, new_keep

@@ -95,7 +95,11 @@ class CropSampler:
         theta = np.zeros((n, 2, 3), dtype=np.float32)
         theta[:, 0, 0], theta[:, 0, 1] = cos * flip[:, 0] * shrink, -sin * flip[:, 1] * shrink
         theta[:, 1, 0], theta[:, 1, 1] = sin * flip[:, 0] * shrink, cos * flip[:, 1] * shrink
-        grid = F.affine_grid(torch.from_numpy(theta), [n, 1, self.crop, self.crop], align_corners=False)
+        # F.affine_grid's grid (align_corners=False) by broadcasting: its batched matmul is slow on CPU.
+        x = (2 * np.arange(self.crop, dtype=np.float32) + 1) / self.crop - 1
+        t = theta[:, :, :, None, None]  # (n, 2, 3, 1, 1)
+        grid = t[:, :, 0] * x[None, :] + t[:, :, 1] * x[:, None] + t[:, :, 2]  # (n, 2, crop, crop)
+        grid = torch.from_numpy(np.ascontiguousarray(grid.transpose(0, 2, 3, 1)))
         return F.grid_sample(patches, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 

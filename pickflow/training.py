@@ -232,7 +232,7 @@ def train(
     class_weights = (loss_name == "PN") if cfg.class_weights is None else cfg.class_weights
 
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.model).to(device)
+    model = build_model(cfg.model).to(device, memory_format=torch.channels_last)  # oneDNN's and cuDNN's fast layout
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.l2)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg))
     train_pos = train_data.positives(cfg.label_radius)
@@ -277,7 +277,7 @@ def train(
         objectives = []
         for update in range(cfg.epoch_size):
             inputs, labels = sampler.sample(rng)
-            inputs, labels = inputs.to(device), labels.to(device)
+            inputs, labels = inputs.to(device, memory_format=torch.channels_last), labels.to(device)
             with autocast:
                 logits = forward(inputs).float()  # one logit per label: per crop, or per patch pixel
             loss = objective(loss_cfg, logits[labels], logits[~labels])
