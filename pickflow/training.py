@@ -233,7 +233,7 @@ def train(
 
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model).to(device, memory_format=torch.channels_last)  # oneDNN's and cuDNN's fast layout
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.l2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.l2, fused=True)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg))
     train_pos = train_data.positives(cfg.label_radius)
     sampler = _sampler(cfg, model, train_data.images, train_pos, exclude_positives=loss_name != "PU")

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from pickflow.models import MODELS, ModelConfig, Picker, config_errors
+from pickflow.models import MODELS, ModelConfig, Picker, _crop, config_errors
 
 
 def _picker(name, **kwargs):
@@ -102,6 +102,20 @@ def test_strided_score_is_subsampled_dense_score(name):
         strided = model.score(image, stride=2)
     assert strided.shape == (2, 10, 11)
     torch.testing.assert_close(strided, dense[:, ::2, ::2], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("start", "step", "shape"), [(0, 1, (11, 9)), (3, 1, (5, 3)), (3, 2, (4, 3)), (0, 2, (6, 5))])
+def test_crop_equals_slicing_and_keeps_channels_last_gradients(start, step, shape):
+    # Training runs channels-last; a gradient coming back in the standard layout (as slicing's
+    # does) makes every later op of the backward pass convert layouts.
+    cl = torch.channels_last
+    x = torch.randn(2, 3, 11, 9).contiguous(memory_format=cl).requires_grad_(True)
+    out = _crop(x, start, step, torch.Size(shape))
+    assert torch.equal(out, x[:, :, start::step, start::step][:, :, : shape[0], : shape[1]])
+    assert out.is_contiguous(memory_format=cl)
+    (grad,) = torch.autograd.grad(out, x, torch.ones_like(out))  # a channels-last incoming gradient
+    assert grad.is_contiguous(memory_format=cl)
+    assert grad.sum().item() == shape[0] * shape[1] * 6
 
 
 @pytest.mark.parametrize(("height", "width"), [(16, 16), (15, 23), (1, 7)])
