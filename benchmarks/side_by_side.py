@@ -543,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.repeats, args.epochs, args.epoch_size, args.minibatch, args.micrographs = 1, 1, 3, 16, 5
-    work, out = Path(args.work), Path(args.out)
+    work, out = Path(args.work).resolve(), Path(args.out).resolve()  # data sets link by absolute path
     if not args.skip_topaz and not Path(args.topaz_bin).exists():
         parser.error(f"{args.topaz_bin} not found: run `bash benchmarks/topaz_setup.sh` first, or pass --skip-topaz")
     data = prepare(work, args.micrographs)

@@ -34,18 +34,13 @@ def _split_stride(stride: int, step: int, keep: int) -> tuple[int, int, int]:
     return 1, step * stride, keep
 
 
-def _subsample(x: Tensor, step: int) -> Tensor:
-    """``x[:, :, ::step, ::step]`` as a 1x1 pooling, whose gradient keeps a channels-last tensor
-    channels-last (slicing's gradient is a fresh standard-layout tensor, which slows every later op)."""
-    return F.avg_pool2d(x, 1, step) if step > 1 else x
-
-
 def _crop(x: Tensor, start: int, step: int, shape: torch.Size) -> Tensor:
-    """``x[:, :, start::step, start::step]`` cut to ``shape`` (H, W), by negative padding and
-    ``_subsample`` (layout-preserving gradients)."""
+    """``x[:, :, start::step, start::step]`` cut to ``shape`` (H, W), as negative padding and a 1x1
+    pooling: their gradients keep a channels-last tensor channels-last (slicing's gradient is a fresh
+    standard-layout tensor, which slows every later op of the backward pass)."""
     h, w = ((n - 1) * step + 1 for n in shape)
     x = F.pad(x, (-start, start + w - x.shape[3], -start, start + h - x.shape[2]))
-    return _subsample(x, step)
+    return F.avg_pool2d(x, 1, step) if step > 1 else x
 
 
 class _Conv(nn.Module):
@@ -62,17 +57,16 @@ class _Conv(nn.Module):
 
     def forward(self, x: Tensor, step: int, keep: int) -> tuple[Tensor, int, int]:
         stride, new_step, keep = _split_stride(self.stride, step, keep)
-        dilation = self.dilation * step
-        if stride > 1 and dilation % stride == 0:
-            # Only every stride-th input is read: subsample first and run an unstrided convolution
-            # (same values; its backward pass is several times cheaper than a strided one's).
-            x, dilation, stride = _subsample(x, stride), dilation // stride, 1
+        return self.apply_conv(x, stride, self.dilation * step), new_step, keep
+
+    def apply_conv(self, x: Tensor, stride: int, dilation: int) -> Tensor:
+        """The layer with an explicit stride and dilation."""
         x = F.conv2d(x, self.conv.weight, self.conv.bias, stride=stride, dilation=dilation)
         if self.bn is not None:
             x = self.bn(x)
         if self.act is not None:
             x = self.act(x)
-        return x, new_step, keep
+        return x
 
     def geometry(self) -> list[tuple[int, int, int]]:
         return [(self.k, self.dilation, self.stride)]
@@ -90,11 +84,17 @@ class _Residual(nn.Module):
         self.crop, self.stride = 1 + dilation, stride
 
     def forward(self, x: Tensor, step: int, keep: int) -> tuple[Tensor, int, int]:
-        y, _, _ = self.a(x, step, keep)
+        s, new_step, new_keep = _split_stride(self.b.stride, step, keep)  # s: the stride really applied
+        dilation = self.b.dilation * step
+        # A strided second convolution whose dilation is a multiple of its stride reads only every
+        # s-th output of the first: compute just those (the first runs strided, the second
+        # unstrided). The same logits, and 4x less work for that layer; in training its batch-norm
+        # statistics then come from the positions the logits use.
+        early = s if dilation % s == 0 else 1
+        y = self.a.apply_conv(x, early, step)
         if self.drop is not None:
             y = self.drop(y)
-        y, new_step, new_keep = self.b(y, step, keep)
-        s = keep // new_keep  # the stride the second convolution really applied
+        y = self.b.apply_conv(y, s // early, dilation // early)
         identity = _crop(x, self.crop * step, s, y.shape[2:])
         if self.proj is not None:
             identity = self.proj(identity)
