@@ -81,7 +81,7 @@ class _Residual(nn.Module):
         self.b = _Conv(cout, cout, 3, stride=stride, dilation=dilation, bn=bn, act=None)
         self.proj = nn.Conv2d(cin, cout, 1, bias=False) if cin != cout else None
         self.drop = nn.Dropout(dropout) if dropout > 0 else None
-        self.crop, self.stride = 1 + dilation, stride
+        self.crop = 1 + dilation  # context the two convolutions consume on each side (in steps)
 
     def forward(self, x: Tensor, step: int, keep: int) -> tuple[Tensor, int, int]:
         s, new_step, new_keep = _split_stride(self.b.stride, step, keep)  # s: the stride really applied
