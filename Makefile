@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 CORES ?= all
 
-.PHONY: setup demo report test test-deps lint clean
+.PHONY: setup demo report test check test-deps lint clean
 
 # The CPU build of torch is installed first, pinned, so that nothing pulls the CUDA wheels.
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -29,6 +29,10 @@ report: setup
 ## Lint, then the whole test suite (what CI runs).
 test: setup test-deps lint
 	$(BIN)/python -m pytest
+
+## Lint and the unit tests only: the quick check before a commit (about a minute).
+check: setup lint
+	$(BIN)/python -m pytest tests/unit -q
 
 # Chromium for the report test: Debian's package, installed where apt-get runs as root.
 test-deps:
