@@ -48,6 +48,8 @@ _checked(pickflow_config.check_semantics, config)
 MICROGRAPHS = _checked(
     pickflow_inputs.discover_micrographs, config["micrographs"]["path"]
 )
+# Each micrograph's path as the input named it: the STAR outputs name micrographs by it, as RELION does.
+MICROGRAPH_NAMES = {key: str(path) for key, path in MICROGRAPHS.items()}
 COORDINATE_FILES = _checked(
     pickflow_inputs.coordinate_files, config["labels"]["coordinates"]
 )
