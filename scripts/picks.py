@@ -2,7 +2,7 @@
 
 Combined files: particles.star, particles.csv, particles_topaz.txt; per micrograph:
 micrographs/NAME.star and micrographs/NAME.box (EMAN); for RELION: relion/<micrograph path>_pickflow.star
-(with relion/coords_suffix_pickflow.star) and coordinate_files.star. STAR files name each micrograph
+(with relion/coords_suffix_pickflow.star) and coordinate_files.star; for cryoSPARC: particles.cs. STAR files name each micrograph
 by its path as the input named it. Coordinates are in pixels of the full-size micrographs. By hand:
     python scripts/picks.py results/pick/threshold.json OUTDIR --candidates results/pick/candidates/*.csv
 """
@@ -17,7 +17,9 @@ from pickflow.atomic import write_json
 from pickflow.cli import config_parser, entry
 from pickflow.config import box_size, load_config
 from pickflow.coordinates import read_table, write_box, write_csv, write_star, write_topaz
+from pickflow.cryosparc import write_particles_cs
 from pickflow.inputs import discover_micrographs
+from pickflow.micrographs import read_shape
 from pickflow.relion import write_relion_picks
 
 log = logging.getLogger("pickflow.picks")
@@ -35,6 +37,8 @@ def run(candidates: list[str], threshold: str, outputs: dict, box: int, microgra
     named = picks.assign(micrograph=picks["micrograph"].map(micrographs))
     write_star(named, outputs["star"])
     write_relion_picks(picks, micrographs, outputs["relion"], outputs["coordinate_files"])
+    shapes = {key: read_shape(micrographs[key]) for key in picks["micrograph"].unique()}
+    write_particles_cs(picks, micrographs, shapes, outputs["cs"])
     write_csv(picks, outputs["csv"])
     write_topaz(picks, outputs["topaz"])
     per_mic = Path(outputs["per_micrograph"])
@@ -83,6 +87,7 @@ def _from_args(a) -> dict:
         "summary": out / "summary.json",
         "relion": out / "relion",
         "coordinate_files": out / "coordinate_files.star",
+        "cs": out / "particles.cs",
     }
     config = load_config(a.config)
     found = discover_micrographs(a.micrographs or config["micrographs"]["path"])

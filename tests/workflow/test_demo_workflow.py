@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import starfile
 import torch
+from cryosparc.dataset import Dataset as CsDataset
 
 from pickflow.micrographs import read_micrograph
 from pickflow.models import Picker
@@ -60,6 +61,14 @@ def test_every_output_format_holds_the_same_picks(run_dir):
     assert len(box) == len(mine) == summary["picks_per_micrograph"][name]
     assert (box[:, 2] == summary["box_size"]).all()
     np.testing.assert_allclose(np.sort(box[:, 0] + box[:, 2] / 2), np.sort(mine["x"]), atol=0.51)
+    cs = CsDataset.load(run_dir / "results/picks/particles.cs")
+    assert len(cs) == len(csv)
+    in_cs = cs.query({"location/micrograph_path": f"data/micrographs/{name}.png"})
+    np.testing.assert_allclose(
+        np.sort(in_cs["location/center_x_frac"] * in_cs["location/micrograph_shape"][:, 1]),
+        np.sort(mine["x"]),
+        atol=1e-2,
+    )
 
 
 def test_training_records_metrics_provenance_and_best_epoch(run_dir):

@@ -42,7 +42,7 @@ rule picks:
     input:
         candidates=all_candidates,
         threshold="results/pick/threshold.json",
-        code=package("coordinates", "relion"),
+        code=package("coordinates", "relion", "cryosparc"),
     output:
         star="results/picks/particles.star",
         csv="results/picks/particles.csv",
@@ -51,6 +51,7 @@ rule picks:
         summary="results/picks/summary.json",
         relion=directory("results/picks/relion"),
         coordinate_files="results/picks/coordinate_files.star",
+        cs="results/picks/particles.cs",
     log:
         "logs/picks.log",
     conda:
