@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
+from .errors import InputError
 
 FIELDS = [
     ("location/micrograph_path", "O"),
@@ -59,3 +61,73 @@ def write_particles_cs(
     dataset["pickflow/score"] = picks["score"].to_numpy(float)
     with atomic_path(path) as tmp:
         dataset.save(tmp)
+
+
+def read_particles_cs(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Particle centres of a cryoSPARC ``.cs`` dataset as ``micrograph, x, y, from_file`` (full-size pixels)."""
+    from cryosparc.dataset import Dataset
+
+    dataset = Dataset.load(path)
+    needed = {
+        "location/micrograph_path",
+        "location/micrograph_shape",
+        "location/center_x_frac",
+        "location/center_y_frac",
+    }
+    missing = needed - set(dataset.fields())
+    if missing:
+        raise InputError(f"{path}: not a cryoSPARC particle dataset with locations; missing {sorted(missing)}.")
+    shape = np.asarray(dataset["location/micrograph_shape"], dtype=float).reshape(len(dataset), 2)
+    return pd.DataFrame(
+        {
+            "micrograph": np.asarray(dataset["location/micrograph_path"]).astype(str),
+            "x": np.asarray(dataset["location/center_x_frac"], dtype=float) * shape[:, 1],
+            "y": np.asarray(dataset["location/center_y_frac"], dtype=float) * shape[:, 0],
+            "from_file": False,
+        }
+    )
+
+
+# cryoSPARC prefixes the files it imports with a numeric uid: "012345678901234567890_mic.mrc".
+_UID_PREFIX = re.compile(r"^\d{6,}_")
+
+
+def cryosparc_key(name: str, keys: set[str], suffixes: Iterable[str]) -> str | None:
+    """The user's micrograph key a cryoSPARC name stands for (``<uid>_`` prefix removed, then one of
+    ``suffixes`` such as ``_patch_aligned_doseweighted``), or None when none matches."""
+    bare = _UID_PREFIX.sub("", name, count=1)
+    candidates = [bare] + [bare[: -len(s)] for s in sorted(suffixes, key=len, reverse=True) if s and bare.endswith(s)]
+    return next((c for c in candidates if c in keys), None)
+
+
+def match_cryosparc_names(table: pd.DataFrame, keys: Iterable[str], suffixes: Iterable[str]) -> pd.DataFrame:
+    """Rename rows whose micrograph is not a key but a cryoSPARC form of one; other rows stay as they are."""
+    key_set, suffixes = set(keys), list(suffixes)
+    names = table["micrograph"].astype(str)
+    unknown = ~names.isin(key_set)
+    if not unknown.any():
+        return table
+    lookup = {name: cryosparc_key(name, key_set, suffixes) for name in names[unknown].unique()}
+    renamed = names.where(~unknown, names.map(lambda n: lookup.get(n) or n))
+    return table.assign(micrograph=renamed)
+
+
+def twin_warnings(keys: Iterable[str]) -> list[str]:
+    """Warnings for micrograph lists that take in cryoSPARC's dose-weighted and non-dose-weighted twins
+    (``X_patch_aligned`` and ``X_patch_aligned_doseweighted``) or its thumbnails (``_thumb_@1x``)."""
+    key_set = set(keys)
+    twins = sorted(k for k in key_set if k.endswith("_doseweighted") and k[: -len("_doseweighted")] in key_set)
+    thumbs = sorted(k for k in key_set if "_thumb_@" in k)
+    warnings = []
+    if twins:
+        warnings.append(
+            f"micrographs.path takes in {len(twins)} micrograph(s) both dose-weighted and not, e.g. {twins[0]} "
+            "and its twin without _doseweighted: each particle would count twice. Narrow the glob to one of them "
+            "(e.g. *_doseweighted.mrc)."
+        )
+    if thumbs:
+        warnings.append(
+            f"micrographs.path takes in {len(thumbs)} cryoSPARC thumbnail(s), e.g. {thumbs[0]}: "
+            "narrow the glob to the full-size micrographs."
+        )
+    return warnings

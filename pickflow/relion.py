@@ -18,6 +18,7 @@ import pandas as pd
 import starfile
 
 from .atomic import atomic_path, write_text
+from .errors import InputError
 
 SUFFIX = "_pickflow.star"
 # "<anything>/jobNNN/": the part of a pipeline file name that RELION drops when it looks for coordinates.
@@ -86,3 +87,35 @@ def write_relion_picks(
     # RELION 3.1's Extract takes the directory and the suffix from this file's path; its content is informative.
     write_text(coord_dir / f"coords_suffix{suffix}", f"{suffix}\n")
     return table
+
+
+def _tables_with(path: Path, column: str) -> dict[str, pd.DataFrame]:
+    data = starfile.read(path, always_dict=True, parse_as_string=["rlnMicrographName", "rlnMicrographCoordinates"])
+    return {name: df for name, df in data.items() if isinstance(df, pd.DataFrame) and column in df.columns}
+
+
+def read_micrograph_names(path: str | os.PathLike[str]) -> list[str]:
+    """The ``_rlnMicrographName`` entries of a RELION micrographs STAR (``micrographs_ctf.star``, a
+    Select job's output): the ``micrographs`` block of RELION 3.1+, or the only table of older files."""
+    path = Path(path)
+    try:
+        tables = _tables_with(path, "rlnMicrographName")
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read this STAR micrograph list ({exc}).") from exc
+    table = tables.get("micrographs", next(iter(tables.values()), None))
+    if table is None or table.empty:
+        raise InputError(
+            f"{path}: no _rlnMicrographName entries. micrographs.path may be a RELION micrographs STAR "
+            "(e.g. CtfFind/job003/micrographs_ctf.star), a glob or a .txt list."
+        )
+    return table["rlnMicrographName"].astype(str).tolist()
+
+
+def read_coordinate_node(path: str | os.PathLike[str]) -> pd.DataFrame | None:
+    """The ``coordinate_files`` table of a RELION 4/5 ManualPick/AutoPick node (``manualpick.star``,
+    ``autopick.star``): ``rlnMicrographName, rlnMicrographCoordinates``; None for any other STAR."""
+    tables = _tables_with(Path(path), "rlnMicrographCoordinates")
+    if not tables:
+        return None
+    table = tables.get("coordinate_files", next(iter(tables.values())))
+    return table[["rlnMicrographName", "rlnMicrographCoordinates"]].astype(str)
