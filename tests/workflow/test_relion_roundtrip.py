@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import starfile
+import yaml
 
 from pickflow.micrographs import read_micrograph, write_mrc
 from tests.workflow.helpers import DEMO, DEMO_MICROGRAPHS, TINY_CONFIG, merge, snakemake, write_config
@@ -122,3 +123,27 @@ def test_relions_particle_images_are_the_micrograph_at_pickflows_coordinates(ext
         np.testing.assert_allclose(
             image, micrograph[y - BOX // 2 : y + BOX // 2, x - BOX // 2 : x + BOX // 2], rtol=1e-6
         )
+
+
+def test_the_workflow_reads_relions_micrograph_list_and_manualpick_node(extracted):
+    """From RELION: relion_import's micrographs.star as micrographs.path and a RELION 4/5 ManualPick node
+    (one micrograph visited without picks) as labels, checked when the workflow is parsed."""
+    labels = pd.read_csv(extracted / "labels.csv")
+    names = sorted(f"Movies/{m.stem}.mrc" for m in DEMO_MICROGRAPHS[:4])
+    files = []
+    for i, name in enumerate(names):
+        mine = labels[labels["micrograph"] == name.split("/")[1].replace(".mrc", ".png")] if i else labels.iloc[:0]
+        path = f"ManualPick/job003/{name.replace('.mrc', '_manualpick.star')}"
+        (extracted / path).parent.mkdir(parents=True, exist_ok=True)
+        starfile.write(pd.DataFrame({"rlnCoordinateX": mine["x"], "rlnCoordinateY": mine["y"]}), extracted / path)
+        files.append(path)
+    node = pd.DataFrame({"rlnMicrographName": names, "rlnMicrographCoordinates": files})
+    starfile.write({"coordinate_files": node}, extracted / "ManualPick/job003/manualpick.star")
+    config = yaml.safe_load((extracted / "config.yaml").read_text())
+    config["micrographs"]["path"] = "Import/job001/micrographs.star"
+    config["labels"]["coordinates"] = "ManualPick/job003/manualpick.star"
+    write_config(extracted, config, "relion_inputs.yaml")
+    result = snakemake(extracted, "--configfile", "relion_inputs.yaml", "--dry-run", "--quiet", "rules")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "1 coordinate file(s) have no coordinates" in result.stderr
+    assert f"{names[0].split('/')[1].replace('.mrc', '')}_manualpick.star" in result.stderr
