@@ -12,9 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import starfile
+import tifffile
 import yaml
 
 from pickflow.micrographs import read_micrograph, write_mrc
+from pickflow.relion import write_relion_picks
 from tests.workflow.helpers import DEMO, DEMO_MICROGRAPHS, TINY_CONFIG, merge, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
@@ -147,3 +149,35 @@ def test_the_workflow_reads_relions_micrograph_list_and_manualpick_node(extracte
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1 coordinate file(s) have no coordinates" in result.stderr
     assert f"{names[0].split('/')[1].replace('.mrc', '')}_manualpick.star" in result.stderr
+
+
+def test_a_tiff_pick_lands_on_the_same_pixel_in_relion(tmp_path):
+    """An asymmetric LZW-compressed TIFF with one bright pixel: pickflow finds it at (x, y); RELION 3.1's
+    extraction at pickflow's (x, y) has that pixel at its box centre (RELION flips TIFF, and so does pickflow)."""
+    _relion()
+    image = np.random.default_rng(0).integers(100, 200, size=(128, 160)).astype(np.uint16)
+    image[30, 70] = 1000  # row 30 of the TIFF file: row 128 - 1 - 30 = 97 for RELION
+    (tmp_path / "Movies").mkdir()
+    tifffile.imwrite(tmp_path / "Movies/a.tif", image, compression="lzw")
+    pixels = read_micrograph(tmp_path / "Movies/a.tif")
+    y, x = np.unravel_index(np.argmax(pixels), pixels.shape)
+    assert (x, y) == (70, 97)
+    picks = pd.DataFrame({"micrograph": ["a"], "x": [float(x)], "y": [float(y)], "score": [1.0]})
+    write_relion_picks(picks, {"a": "Movies/a.tif"}, tmp_path / "picks", tmp_path / "coordinate_files.star")
+    for job in ("Import/job001", "Extract/job002"):
+        (tmp_path / job).mkdir(parents=True)
+    _relion_run(
+        tmp_path,
+        *("relion_import", "--do_micrographs", "--i", "Movies/*.tif"),
+        *("--odir", "Import/job001/", "--ofile", "micrographs.star"),
+    )
+    _relion_run(
+        tmp_path,
+        *("relion_preprocess", "--i", "Import/job001/micrographs.star", "--coord_dir", "picks/"),
+        *("--coord_suffix", "_pickflow.star", "--part_star", "Extract/job002/particles.star"),
+        *("--part_dir", "Extract/job002/", "--extract", "--extract_size", "32"),
+    )
+    with mrcfile.open(tmp_path / "Extract/job002/Movies/a.mrcs") as mrc:
+        particle = np.asarray(mrc.data).reshape(32, 32)
+    assert np.unravel_index(np.argmax(particle), particle.shape) == (16, 16)
+    assert particle[16, 16] == 1000
