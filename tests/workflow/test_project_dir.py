@@ -3,6 +3,7 @@ on a RELION-like project set up from the starter config."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ import starfile
 import yaml
 
 from pickflow.micrographs import read_micrograph, write_mrc
-from tests.workflow.helpers import DEMO, DEMO_MICROGRAPHS, REPO, TINY_CONFIG
+from tests.workflow.helpers import DEMO, DEMO_MICROGRAPHS, REPO, TINY_CONFIG, make_workdir, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -82,3 +83,12 @@ def test_jobs_run_with_the_checkouts_scripts_and_write_into_the_project(project,
     assert sorted(labels["micrograph"].unique()) == sorted(m.stem for m in DEMO_MICROGRAPHS[:4])
     assert len(list((project / "results/preprocessed").glob("*.mrc"))) == 4
     assert not any(tmp_path.iterdir())
+
+
+def test_a_glob_with_dose_weighted_twins_is_warned_about(tmp_path):
+    workdir = make_workdir(tmp_path)
+    first = DEMO_MICROGRAPHS[0]
+    shutil.copy(first, workdir / "data/micrographs" / f"{first.stem}_doseweighted.png")
+    result = snakemake(workdir, "--dry-run", "--quiet", "rules")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"both dose-weighted and not, e.g. {first.stem}_doseweighted" in result.stdout + result.stderr
