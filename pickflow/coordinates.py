@@ -236,7 +236,8 @@ def _label_tables(
     from .relion import read_coordinate_node
 
     for path in paths:
-        node = read_coordinate_node(path) if fmt in ("auto", "star") and detect_format(Path(path)) == "star" else None
+        is_star = fmt == "star" or (fmt == "auto" and detect_format(Path(path)) == "star")
+        node = read_coordinate_node(path) if is_star else None
         if node is None:
             yield str(path), _table_or_none(path, fmt, pixel_size)
             continue

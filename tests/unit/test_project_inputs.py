@@ -236,3 +236,13 @@ def test_twins_and_thumbnails_in_a_glob_are_warned_about(tmp_path):
     assert "1 micrograph(s) both dose-weighted and not, e.g. a_patch_aligned_doseweighted" in warnings[0]
     assert "c_thumb_@1x" in warnings[1]
     assert twin_warnings(["a_patch_aligned_doseweighted", "b_patch_aligned_doseweighted"]) == []
+
+
+def test_manualpick_node_with_an_explicit_star_format_and_another_suffix(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    micrographs = discover_micrographs(_micrographs_ctf_star(tmp_path))
+    node = _manualpick_node(tmp_path, {MICS[0]: [(10.0, 20.0)]})
+    renamed = tmp_path / "picks.node"
+    (tmp_path / node).rename(renamed)
+    labels = load_checked_labels(micrographs, [renamed], {"fmt": "star"})
+    assert labels.values.tolist() == [["20170629_00021_frameImage", 10.0, 20.0]]
