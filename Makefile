@@ -34,10 +34,11 @@ test: setup test-deps lint
 check: setup lint
 	$(BIN)/python -m pytest tests/unit -q
 
-# Chromium for the report test: Debian's package, installed where apt-get runs as root.
+# Debian's chromium (the report test) and relion (the RELION round-trip test), installed where
+# apt-get runs as root.
 test-deps:
-	@if ! command -v chromium >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	@if ! { command -v chromium && command -v relion_preprocess; } >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium relion >/dev/null; \
 	fi
 
 lint: setup

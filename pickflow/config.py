@@ -129,6 +129,16 @@ def receptive_field_warning(config: dict) -> str | None:
     return None
 
 
+def label_params(config: dict) -> dict:
+    """Keyword arguments of :func:`pickflow.coordinates.read_labels` besides the files and keys."""
+    labels = config["labels"]
+    return {
+        "fmt": labels["format"],
+        "pixel_size": config["micrographs"]["pixel_size"],
+        "name_suffixes": list(labels["cryosparc_suffixes"]),
+    }
+
+
 def preprocess_params(config: dict) -> dict:
     pre = config["preprocess"]
     return {

@@ -7,8 +7,9 @@ micrograph key (basename without extension, see :func:`pickflow.micrographs.micr
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ import starfile
 from .atomic import atomic_path
 from .errors import InputError
 from .micrographs import micrograph_key
+
+log = logging.getLogger(__name__)
 
 # Rows read from files that carry no micrograph name (EMAN .box, name-less STAR) get the file stem here,
 # and ``from_file`` marks them so that a suffix such as "_autopick" can be matched later.
@@ -35,25 +38,37 @@ def detect_format(path: Path) -> str:
         return "csv"
     if suffix in (".txt", ".coord", ".tsv"):
         return "topaz"
+    if suffix == ".cs":
+        return "cryosparc"
     raise InputError(
-        f"{path}: cannot tell the coordinate format from '{suffix}'. Use .star, .txt (Topaz), .csv or .box."
+        f"{path}: cannot tell the coordinate format from '{suffix}'. Use .star, .txt (Topaz), .csv, .box or .cs."
     )
 
 
-def read_coordinate_file(path: str | os.PathLike[str], fmt: str = "auto") -> pd.DataFrame:
-    """Read one coordinate file into ``micrograph, x, y[, score], from_file`` (x, y = particle centres)."""
+class EmptyCoordinatesError(InputError):
+    """A coordinate file without coordinates (a micrograph visited, nothing picked)."""
+
+
+def read_coordinate_file(
+    path: str | os.PathLike[str], fmt: str = "auto", pixel_size: float | None = None
+) -> pd.DataFrame:
+    """Read one coordinate file into ``micrograph, x, y[, score], from_file`` (x, y = particle centres).
+
+    ``pixel_size`` (Å per micrograph pixel) converts the ``_rlnOriginXAngst/YAngst`` offsets of a
+    RELION refinement or classification ``_data.star``.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: coordinate file not found. Check labels.coordinates in config.yaml.")
     fmt = detect_format(path) if fmt == "auto" else fmt
     try:
-        table = {"star": _read_star, "topaz": _read_topaz, "csv": _read_csv, "box": _read_box}[fmt](path)
+        table = _read(path, fmt, pixel_size)
     except InputError:
         raise
     except Exception as exc:
         raise InputError(f"{path}: cannot parse as {fmt} coordinates ({exc}).") from exc
     if table.empty:
-        raise InputError(f"{path}: no coordinates in this file. Remove it or add the labeled particles.")
+        raise EmptyCoordinatesError(f"{path}: no coordinates in this file. Remove it or add the labeled particles.")
     for column in ("x", "y"):
         values = pd.to_numeric(table[column], errors="coerce")
         if values.isna().any() or not np.isfinite(values).all():
@@ -63,13 +78,41 @@ def read_coordinate_file(path: str | os.PathLike[str], fmt: str = "auto") -> pd.
     return table.reset_index(drop=True)
 
 
-def _read_star(path: Path) -> pd.DataFrame:
+def _read(path: Path, fmt: str, pixel_size: float | None) -> pd.DataFrame:
+    if fmt == "star":
+        return _read_star(path, pixel_size)
+    if fmt == "cryosparc":
+        from .cryosparc import read_particles_cs
+
+        return read_particles_cs(path)
+    return {"topaz": _read_topaz, "csv": _read_csv, "box": _read_box}[fmt](path)
+
+
+def _particle_centres(df: pd.DataFrame, pixel_size: float | None, path: Path) -> tuple[pd.Series, pd.Series]:
+    """RELION's particle centre: the coordinate minus the origin offset of a refinement/classification
+    (``_rlnOriginXAngst`` in Å, or the older ``_rlnOriginX`` in pixels), as its re-extraction computes it."""
+    x, y = df["rlnCoordinateX"].astype(float), df["rlnCoordinateY"].astype(float)
+    if {"rlnOriginXAngst", "rlnOriginYAngst"} <= set(df.columns):
+        if pixel_size is None:
+            raise InputError(
+                f"{path}: _rlnOriginXAngst/YAngst need the micrograph pixel size (micrographs.pixel_size)."
+            )
+        return x - df["rlnOriginXAngst"].astype(float) / pixel_size, y - df["rlnOriginYAngst"].astype(
+            float
+        ) / pixel_size
+    if {"rlnOriginX", "rlnOriginY"} <= set(df.columns):
+        return x - df["rlnOriginX"].astype(float), y - df["rlnOriginY"].astype(float)
+    return x, y
+
+
+def _read_star(path: Path, pixel_size: float | None = None) -> pd.DataFrame:
     data = starfile.read(path, always_dict=True, parse_as_string=["rlnMicrographName"])
     blocks = [df for df in data.values() if isinstance(df, pd.DataFrame) and "rlnCoordinateX" in df.columns]
     if not blocks:
         raise InputError(f"{path}: no data block with _rlnCoordinateX/_rlnCoordinateY.")
     df = blocks[0]
-    table = pd.DataFrame({"x": df["rlnCoordinateX"], "y": df["rlnCoordinateY"]})
+    x, y = _particle_centres(df, pixel_size, path)
+    table = pd.DataFrame({"x": x, "y": y})
     if "rlnMicrographName" in df.columns:
         table.insert(0, "micrograph", df["rlnMicrographName"].astype(str))
         table["from_file"] = False
@@ -147,13 +190,68 @@ def resolve_names(table: pd.DataFrame, keys: Iterable[str], source: str) -> pd.D
     return out
 
 
-def read_labels(paths: Iterable[str | os.PathLike[str]], keys: Iterable[str], fmt: str = "auto") -> pd.DataFrame:
-    """Read every coordinate file and return one ``micrograph, x, y`` table matched to ``keys``."""
+def read_labels(
+    paths: Iterable[str | os.PathLike[str]],
+    keys: Iterable[str],
+    fmt: str = "auto",
+    pixel_size: float | None = None,
+    name_suffixes: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Read every coordinate file and return one ``micrograph, x, y`` table matched to ``keys``.
+
+    A RELION ``coordinate_files`` node (``manualpick.star``) stands for the files it lists. Files without
+    coordinates (micrographs visited, nothing picked) are skipped with a warning, unless all are empty.
+    cryoSPARC names (``<uid>_`` prefix, ``name_suffixes``) are matched to the keys first.
+    """
+    from .cryosparc import match_cryosparc_names
+
     keys = list(keys)
-    tables = [resolve_names(read_coordinate_file(p, fmt), keys, str(p)) for p in paths]
+    tables, empty = [], []
+    for source, table in _label_tables(paths, fmt, pixel_size):
+        if table is None:
+            empty.append(source)
+        else:
+            tables.append(resolve_names(match_cryosparc_names(table, keys, name_suffixes), keys, source))
     if not tables:
-        raise InputError("labels.coordinates matched no files. Point it at a STAR/txt/CSV/.box file or glob.")
+        if empty:
+            raise InputError(
+                f"no coordinates in any coordinate file ({', '.join(empty[:3])}): there are no labels. "
+                "Add the labeled particles, or point labels.coordinates at the files that have them."
+            )
+        raise InputError("labels.coordinates matched no files. Point it at a STAR/txt/CSV/.box/.cs file or glob.")
+    if empty:
+        log.warning(
+            "%d coordinate file(s) have no coordinates (micrographs visited, nothing picked): %s",
+            len(empty),
+            ", ".join(empty[:10]) + (" ..." if len(empty) > 10 else ""),
+        )
     return pd.concat(tables, ignore_index=True)[_COLUMNS]
+
+
+def _label_tables(
+    paths: Iterable[str | os.PathLike[str]], fmt: str, pixel_size: float | None
+) -> Iterator[tuple[str, pd.DataFrame | None]]:
+    """(source, table or None when empty) for each file; a coordinate_files node yields its listed files,
+    named by the node's ``_rlnMicrographName`` (paths relative to the directory the workflow runs in)."""
+    from .relion import read_coordinate_node
+
+    for path in paths:
+        is_star = fmt == "star" or (fmt == "auto" and detect_format(Path(path)) == "star")
+        node = read_coordinate_node(path) if is_star else None
+        if node is None:
+            yield str(path), _table_or_none(path, fmt, pixel_size)
+            continue
+        for micrograph, coordinates in node.itertuples(index=False):
+            table = _table_or_none(coordinates, "auto", pixel_size)
+            named = None if table is None else table.assign(micrograph=micrograph_key(micrograph), from_file=False)
+            yield f"{path} ({coordinates})", named
+
+
+def _table_or_none(path: str | os.PathLike[str], fmt: str, pixel_size: float | None) -> pd.DataFrame | None:
+    try:
+        return read_coordinate_file(path, fmt, pixel_size)
+    except EmptyCoordinatesError:
+        return None
 
 
 def check_inside(labels: pd.DataFrame, shapes: dict[str, tuple[int, int]], source: str) -> None:

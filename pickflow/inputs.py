@@ -10,6 +10,7 @@ import pandas as pd
 from .coordinates import check_inside, read_labels
 from .errors import InputError
 from .micrographs import SUFFIXES, micrograph_key, read_shape
+from .relion import read_micrograph_names
 
 
 def _expand(pattern: str, base: Path, what: str) -> list[Path]:
@@ -28,10 +29,25 @@ def _expand(pattern: str, base: Path, what: str) -> list[Path]:
     return paths
 
 
+def _listed_in_star(pattern: str, base: Path) -> list[Path]:
+    """The micrographs of a RELION micrographs STAR, relative to ``base`` (the RELION project directory)."""
+    star = base / pattern
+    paths = [base / name for name in read_micrograph_names(star)]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise InputError(
+            f"{star}: {len(missing)} listed micrographs do not exist: {', '.join(missing[:10])}. "
+            "RELION names micrographs relative to its project directory: run pickflow there "
+            "(snakemake -d PROJECT) so that these paths resolve."
+        )
+    return paths
+
+
 def discover_micrographs(pattern: str, base: Path = Path(".")) -> dict[str, Path]:
-    """Map micrograph key -> path for a glob or list file; keys must be unique."""
+    """Map micrograph key -> path for a glob, a list file or a RELION micrographs STAR; keys must be unique."""
     found: dict[str, Path] = {}
-    for path in _expand(pattern, base, "micrographs"):
+    star_list = pattern.endswith(".star") and (base / pattern).is_file()
+    for path in _listed_in_star(pattern, base) if star_list else _expand(pattern, base, "micrographs"):
         if path.suffix.lower() not in SUFFIXES:
             raise InputError(f"{path}: unsupported micrograph format; use one of {', '.join(SUFFIXES)}.")
         key = micrograph_key(path)
@@ -46,9 +62,14 @@ def coordinate_files(pattern: str, base: Path = Path(".")) -> list[Path]:
     return _expand(pattern, base, "coordinate files")
 
 
-def load_checked_labels(micrographs: dict[str, Path], coordinate_paths: list[Path], fmt: str = "auto") -> pd.DataFrame:
-    """Read all labels, match them to micrographs and check they lie inside their images."""
-    labels = read_labels(coordinate_paths, micrographs.keys(), fmt)
+def load_checked_labels(
+    micrographs: dict[str, Path], coordinate_paths: list[Path], settings: dict | None = None
+) -> pd.DataFrame:
+    """Read all labels, match them to micrographs and check they lie inside their images.
+
+    ``settings``: keyword arguments of :func:`pickflow.coordinates.read_labels` (:func:`pickflow.config.label_params`).
+    """
+    labels = read_labels(coordinate_paths, micrographs.keys(), **(settings or {}))
     shapes = {key: read_shape(micrographs[key]) for key in labels["micrograph"].unique()}
     check_inside(labels, shapes, ", ".join(str(p) for p in coordinate_paths[:3]))
     return labels

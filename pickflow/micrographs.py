@@ -1,6 +1,9 @@
 """Reading and writing micrographs: MRC, TIFF, PNG and JPEG, always as 2-D float32 arrays.
 
-Array convention everywhere in pickflow: ``image[y, x]``, y = row, x = column.
+Array convention everywhere in pickflow: ``image[y, x]``, y = row, x = column, as RELION reads the
+file: MRC as stored, TIFF flipped along the slow axis (RELION, IMOD, EMAN2, SerialEM and MotionCor2
+put a TIFF's last row first, because MRC's origin is bottom-left and TIFF's top-left). So a
+coordinate means the same particle in pickflow and in RELION.
 """
 
 from __future__ import annotations
@@ -89,14 +92,14 @@ def read_micrograph(path: str | os.PathLike[str]) -> np.ndarray:
             with mrcfile.open(path, permissive=False) as mrc:
                 data = np.asarray(mrc.data)
         elif suffix in TIFF_SUFFIXES:
-            import tifffile
-
-            data = tifffile.imread(path)
+            data = _read_tiff(path)
         else:
             from PIL import Image
 
             with Image.open(path) as img:
                 data = np.asarray(img.convert("F"))
+    except InputError:
+        raise
     except Exception as exc:
         raise InputError(
             f"{path}: cannot read the micrograph ({exc}). The file may be truncated or corrupt; "
@@ -108,6 +111,23 @@ def read_micrograph(path: str | os.PathLike[str]) -> np.ndarray:
     image = data.astype(np.float32, copy=True)
     check_pixels(image, path)
     return image
+
+
+def _read_tiff(path: Path) -> np.ndarray:
+    """A TIFF's pixels in RELION's orientation (flipped along the slow axis); a clear error when the
+    compression needs the imagecodecs package and it is missing."""
+    import tifffile
+
+    try:
+        data = tifffile.imread(path)
+    except (ValueError, ImportError) as exc:
+        if "imagecodecs" not in str(exc) and getattr(exc, "name", None) not in ("imagecodecs", "compression"):
+            raise
+        raise InputError(
+            f"{path}: this TIFF's compression needs a codec from the imagecodecs package, which is not installed "
+            f"({exc}). Install the pinned version: pip install -r requirements.txt (imagecodecs)."
+        ) from exc
+    return np.flip(data, axis=-2)
 
 
 def check_pixels(image: np.ndarray, path: str | os.PathLike[str]) -> None:

@@ -1,8 +1,9 @@
 """Apply the chosen threshold to the candidates and write the picks for RELION, cryoSPARC and EMAN.
 
-Combined files: particles.star (RELION/cryoSPARC), particles.csv, particles_topaz.txt; per
-micrograph: micrographs/NAME.star and micrographs/NAME.box (EMAN). Coordinates are in pixels
-of the full-size micrographs. By hand:
+Combined files: particles.star, particles.csv, particles_topaz.txt; per micrograph:
+micrographs/NAME.star and micrographs/NAME.box (EMAN); for RELION: relion/<micrograph path>_pickflow.star
+(with relion/coords_suffix_pickflow.star) and coordinate_files.star; for cryoSPARC: particles.cs. STAR files name each micrograph
+by its path as the input named it. Coordinates are in pixels of the full-size micrographs. By hand:
     python scripts/picks.py results/pick/threshold.json OUTDIR --candidates results/pick/candidates/*.csv
 """
 
@@ -16,11 +17,16 @@ from pickflow.atomic import write_json
 from pickflow.cli import config_parser, entry
 from pickflow.config import box_size, load_config
 from pickflow.coordinates import read_table, write_box, write_csv, write_star, write_topaz
+from pickflow.cryosparc import write_particles_cs
+from pickflow.inputs import discover_micrographs
+from pickflow.micrographs import read_shape
+from pickflow.relion import write_relion_picks
 
 log = logging.getLogger("pickflow.picks")
 
 
-def run(candidates: list[str], threshold: str, outputs: dict, box: int, micrographs: list[str]) -> None:
+def run(candidates: list[str], threshold: str, outputs: dict, box: int, micrographs: dict[str, str]) -> None:
+    """``micrographs`` maps every micrograph key to its path as the input named it."""
     choice = json.loads(Path(threshold).read_text())
     # One candidate batch at a time: only the picks above the threshold are kept in memory.
     kept = []
@@ -28,14 +34,18 @@ def run(candidates: list[str], threshold: str, outputs: dict, box: int, microgra
         batch = read_table(path)
         kept.append(batch[batch["score"] >= choice["threshold"]])
     picks = pd.concat(kept, ignore_index=True).sort_values(["micrograph", "score"], ascending=[True, False])
-    write_star(picks, outputs["star"])
+    named = picks.assign(micrograph=picks["micrograph"].map(micrographs))
+    write_star(named, outputs["star"])
+    write_relion_picks(picks, micrographs, outputs["relion"], outputs["coordinate_files"])
+    shapes = {key: read_shape(micrographs[key]) for key in picks["micrograph"].unique()}
+    write_particles_cs(picks, micrographs, shapes, outputs["cs"])
     write_csv(picks, outputs["csv"])
     write_topaz(picks, outputs["topaz"])
     per_mic = Path(outputs["per_micrograph"])
     per_mic.mkdir(parents=True, exist_ok=True)
     counts = picks.groupby("micrograph").size().reindex(sorted(micrographs), fill_value=0)  # zero-pick micrographs too
     for key, group in picks.groupby("micrograph"):
-        write_star(group, per_mic / f"{key}.star")
+        write_star(named.loc[group.index], per_mic / f"{key}.star")
         write_box(group, per_mic / f"{key}.box", box)
     summary = {
         "threshold": choice["threshold"],
@@ -63,7 +73,7 @@ def parser():
     p.add_argument("threshold")
     p.add_argument("outdir")
     p.add_argument("--candidates", nargs="+", required=True)
-    p.add_argument("--micrographs", nargs="+", required=True, help="names of all micrographs (for zero-pick counts)")
+    p.add_argument("--micrographs", help="micrographs.path of the run (default: the config's)")
     return p
 
 
@@ -75,12 +85,18 @@ def _from_args(a) -> dict:
         "topaz": out / "particles_topaz.txt",
         "per_micrograph": out / "micrographs",
         "summary": out / "summary.json",
+        "relion": out / "relion",
+        "coordinate_files": out / "coordinate_files.star",
+        "cs": out / "particles.cs",
     }
+    config = load_config(a.config)
+    found = discover_micrographs(a.micrographs or config["micrographs"]["path"])
     return {
         "candidates": a.candidates,
         "threshold": a.threshold,
         "outputs": outputs,
-        "box": box_size(load_config(a.config)),
+        "box": box_size(config),
+        "micrographs": {key: str(path) for key, path in found.items()},
     }
 
 
@@ -93,8 +109,8 @@ if __name__ == "__main__":
         lambda s: {
             "candidates": list(s.input.candidates),
             "threshold": s.input.threshold,
-            "outputs": {k: s.output[k] for k in ("star", "csv", "topaz", "per_micrograph", "summary")},
+            "outputs": dict(s.output.items()),
             "box": s.params.box_size,
-            "micrographs": list(s.params.micrographs),
+            "micrographs": dict(s.params.micrographs),
         },
     )

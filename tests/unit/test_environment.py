@@ -28,6 +28,8 @@ def conda_pins() -> dict[str, str]:
         if isinstance(dep, str) and "=" in dep:
             name, version = dep.split("=", 1)
             pins[name] = version
+        elif isinstance(dep, dict):  # packages conda-forge lacks, installed with pip
+            pins.update(line.split("==") for line in dep["pip"])
     return pins
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import mrcfile
 import numpy as np
 import pytest
@@ -10,6 +14,8 @@ from PIL import Image
 
 from pickflow.errors import InputError
 from pickflow.micrographs import micrograph_key, read_micrograph, read_shape, write_mrc
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _write_mrc(path, data):
@@ -125,24 +131,59 @@ def _bright_pixel_image(dtype=np.uint8):
 
 
 @pytest.mark.parametrize("suffix", [".tif", ".tiff"])
-def test_tiff_shape_and_orientation(tmp_path, suffix):
+def test_tiff_shape_and_relions_orientation(tmp_path, suffix):
+    """RELION flips TIFF along the slow axis: the TIFF's row 3 of 12 is row 8 for RELION, and for pickflow."""
     path = tmp_path / f"mic{suffix}"
     data = _bright_pixel_image(np.uint16)
     tifffile.imwrite(path, data)
     image = read_micrograph(path)
     assert image.dtype == np.float32
     assert image.shape == (12, 20)
-    assert np.unravel_index(np.argmax(image), image.shape) == (3, 7)
-    np.testing.assert_array_equal(image, data.astype(np.float32))
+    assert np.unravel_index(np.argmax(image), image.shape) == (8, 7)
+    np.testing.assert_array_equal(image, data[::-1].astype(np.float32))
     assert read_shape(path) == (12, 20)
+
+
+def test_tiff_and_mrc_of_the_same_array_differ_by_the_flip_relion_applies(tmp_path):
+    """An asymmetric image: the same particle lies at (x, y) in the MRC and at (x, ny - 1 - y) in the TIFF."""
+    data = _bright_pixel_image(np.uint16)
+    tifffile.imwrite(tmp_path / "a.tif", data)
+    with mrcfile.new(tmp_path / "a.mrc") as mrc:
+        mrc.set_data(data)
+    np.testing.assert_array_equal(read_micrograph(tmp_path / "a.mrc")[3, 7], 250)
+    np.testing.assert_array_equal(read_micrograph(tmp_path / "a.tif")[12 - 1 - 3, 7], 250)
 
 
 def test_tiff_float_single_page_stack(tmp_path, rng):
     path = tmp_path / "stack.tif"
     data = rng.normal(size=(1, 6, 9)).astype(np.float32)
     tifffile.imwrite(path, data)
-    np.testing.assert_array_equal(read_micrograph(path), data[0])
+    np.testing.assert_array_equal(read_micrograph(path), data[0, ::-1])
     assert read_shape(path) == (6, 9)
+
+
+@pytest.mark.parametrize("compression", ["lzw", "zstd", "deflate"])
+def test_compressed_tiff_reads_like_uncompressed(tmp_path, rng, compression):
+    data = rng.integers(0, 4000, size=(40, 56)).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "plain.tif", data)
+    tifffile.imwrite(tmp_path / "packed.tif", data, compression=compression)
+    np.testing.assert_array_equal(read_micrograph(tmp_path / "packed.tif"), read_micrograph(tmp_path / "plain.tif"))
+
+
+def test_lzw_tiff_without_imagecodecs_names_the_missing_codec(tmp_path, rng):
+    """A Python where imagecodecs cannot be imported: the error names the package, not a corrupt file."""
+    tifffile.imwrite(tmp_path / "lzw.tif", rng.integers(0, 9, size=(8, 8)).astype(np.uint16), compression="lzw")
+    code = (
+        "import sys; sys.modules['imagecodecs'] = None\n"
+        "from pickflow.micrographs import read_micrograph\n"
+        "from pickflow.errors import InputError\n"
+        "try:\n    read_micrograph(sys.argv[1])\nexcept InputError as exc:\n    print(exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "lzw.tif")], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert "lzw.tif" in result.stdout and "imagecodecs" in result.stdout and "LZW" in result.stdout
+    assert "corrupt" not in result.stdout
 
 
 @pytest.mark.parametrize("suffix", [".png", ".jpg", ".jpeg"])

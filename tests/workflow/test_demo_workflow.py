@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import starfile
 import torch
+from cryosparc.dataset import Dataset as CsDataset
 
 from pickflow.micrographs import read_micrograph
 from pickflow.models import Picker
@@ -23,14 +24,29 @@ pytestmark = pytest.mark.workflow
 def test_star_files_have_relion_columns_and_full_size_coordinates(run_dir):
     star = starfile.read(run_dir / "results/picks/particles.star")
     assert list(star.columns) == ["rlnMicrographName", "rlnCoordinateX", "rlnCoordinateY", "rlnAutopickFigureOfMerit"]
-    assert set(star["rlnMicrographName"]) == {m.stem for m in DEMO_MICROGRAPHS[:6]}
+    # Micrographs are named by their path as micrographs.path named them (as RELION names them).
+    assert set(star["rlnMicrographName"]) == {f"data/micrographs/{m.name}" for m in DEMO_MICROGRAPHS[:6]}
     # Picks are in pixels of the 1024x1024 input micrographs, not of the 256x256 preprocessed ones.
     assert star["rlnCoordinateX"].between(0, 1023).all() and star["rlnCoordinateY"].between(0, 1023).all()
     assert star["rlnCoordinateX"].max() > 512 and star["rlnCoordinateY"].max() > 512
     threshold = json.loads((run_dir / "results/pick/threshold.json").read_text())
     assert (star["rlnAutopickFigureOfMerit"] >= threshold["threshold"]).all()
     per_mic = starfile.read(run_dir / "results/picks/micrographs" / f"{DEMO_MICROGRAPHS[0].stem}.star")
-    assert len(per_mic) == int((star["rlnMicrographName"] == DEMO_MICROGRAPHS[0].stem).sum())
+    assert len(per_mic) == int((star["rlnMicrographName"] == f"data/micrographs/{DEMO_MICROGRAPHS[0].name}").sum())
+
+
+def test_relion_coordinate_tree_and_node_hold_every_pick(run_dir):
+    star = starfile.read(run_dir / "results/picks/particles.star")
+    node = starfile.read(run_dir / "results/picks/coordinate_files.star")
+    assert node["rlnMicrographName"].tolist() == [f"data/micrographs/{m.name}" for m in DEMO_MICROGRAPHS[:6]]
+    assert node["rlnMicrographCoordinates"].tolist() == [
+        f"results/picks/relion/data/micrographs/{m.stem}_pickflow.star" for m in DEMO_MICROGRAPHS[:6]
+    ]
+    per_mic = pd.concat([starfile.read(run_dir / p) for p in node["rlnMicrographCoordinates"]], ignore_index=True)
+    columns = ["rlnMicrographName", "rlnCoordinateX", "rlnCoordinateY"]
+    pd.testing.assert_frame_equal(
+        per_mic[columns].sort_values(columns, ignore_index=True), star[columns].sort_values(columns, ignore_index=True)
+    )
 
 
 def test_every_output_format_holds_the_same_picks(run_dir):
@@ -45,6 +61,14 @@ def test_every_output_format_holds_the_same_picks(run_dir):
     assert len(box) == len(mine) == summary["picks_per_micrograph"][name]
     assert (box[:, 2] == summary["box_size"]).all()
     np.testing.assert_allclose(np.sort(box[:, 0] + box[:, 2] / 2), np.sort(mine["x"]), atol=0.51)
+    cs = CsDataset.load(run_dir / "results/picks/particles.cs")
+    assert len(cs) == len(csv)
+    in_cs = cs.query({"location/micrograph_path": f"data/micrographs/{name}.png"})
+    np.testing.assert_allclose(
+        np.sort(in_cs["location/center_x_frac"] * in_cs["location/micrograph_shape"][:, 1]),
+        np.sort(mine["x"]),
+        atol=1e-2,
+    )
 
 
 def test_training_records_metrics_provenance_and_best_epoch(run_dir):

@@ -21,6 +21,7 @@ envvars:
 
 from pickflow import config as pickflow_config  # noqa: E402
 from pickflow import crossval as pickflow_crossval  # noqa: E402
+from pickflow import cryosparc as pickflow_cryosparc  # noqa: E402
 from pickflow import inputs as pickflow_inputs  # noqa: E402
 from pickflow.errors import InputError  # noqa: E402
 
@@ -48,6 +49,8 @@ _checked(pickflow_config.check_semantics, config)
 MICROGRAPHS = _checked(
     pickflow_inputs.discover_micrographs, config["micrographs"]["path"]
 )
+# Each micrograph's path as the input named it: the STAR outputs name micrographs by it, as RELION does.
+MICROGRAPH_NAMES = {key: str(path) for key, path in MICROGRAPHS.items()}
 COORDINATE_FILES = _checked(
     pickflow_inputs.coordinate_files, config["labels"]["coordinates"]
 )
@@ -56,7 +59,7 @@ LABELED = sorted(
         pickflow_inputs.load_checked_labels,
         MICROGRAPHS,
         COORDINATE_FILES,
-        config["labels"]["format"],
+        pickflow_config.label_params(config),
     )["micrograph"].unique()
 )
 _checked(
@@ -64,6 +67,8 @@ _checked(
     len(LABELED),
     config["split"]["test_fraction"],
 )
+for _warning in pickflow_cryosparc.twin_warnings(MICROGRAPHS):
+    logger.warning(f"pickflow: {_warning}")
 _rf_warning = pickflow_config.receptive_field_warning(config)
 if _rf_warning:
     logger.warning(f"pickflow: {_rf_warning}")

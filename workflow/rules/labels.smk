@@ -2,7 +2,7 @@ rule labels:
     input:
         coordinates=COORDINATE_FILES,
         meta=preprocessed(LABELED, "json"),
-        code=package("coordinates"),
+        code=package("coordinates", "relion", "cryosparc"),
     output:
         "results/labels/labels.csv",
     log:
@@ -10,7 +10,7 @@ rule labels:
     conda:
         "../../envs/pickflow.yaml"
     params:
-        format=config["labels"]["format"],
+        labels=pickflow_config.label_params(config),
     script:
         "../../scripts/labels.py"
 

@@ -42,19 +42,22 @@ rule picks:
     input:
         candidates=all_candidates,
         threshold="results/pick/threshold.json",
-        code=package("coordinates"),
+        code=package("coordinates", "relion", "cryosparc"),
     output:
         star="results/picks/particles.star",
         csv="results/picks/particles.csv",
         topaz="results/picks/particles_topaz.txt",
         per_micrograph=directory("results/picks/micrographs"),
         summary="results/picks/summary.json",
+        relion=directory("results/picks/relion"),
+        coordinate_files="results/picks/coordinate_files.star",
+        cs="results/picks/particles.cs",
     log:
         "logs/picks.log",
     conda:
         "../../envs/pickflow.yaml"
     params:
         box_size=pickflow_config.box_size(config),
-        micrographs=sorted(MICROGRAPHS),
+        micrographs=MICROGRAPH_NAMES,
     script:
         "../../scripts/picks.py"
