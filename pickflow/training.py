@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .atomic import atomic_path
+from . import modelfile
 from .errors import TrainingError
 from .evaluation import average_precision, match_micrograph, pixel_average_precision
 from .extract import nms, stamp
@@ -247,7 +247,7 @@ def train(
     start_epoch = 1
     fingerprint = cfg.fingerprint()
     if resume_path is not None and resume_path.exists():
-        state = torch.load(resume_path, map_location=device, weights_only=False)
+        state = modelfile.load(resume_path, device)
         if state.get("fingerprint") == fingerprint:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
@@ -328,8 +328,7 @@ def train(
                 "rows": rows,
                 "best": best,
             }
-            with atomic_path(resume_path) as tmp:
-                torch.save(state, tmp)
+            modelfile.save(resume_path, state)
 
     metrics = pd.DataFrame(rows)
     last_state = copy.deepcopy(model.state_dict())

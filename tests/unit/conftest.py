@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -39,3 +40,20 @@ def real_mrc() -> Path:
 @pytest.fixture
 def real_star() -> Path:
     return REAL_STAR
+
+
+class _RunsCode:
+    """Unpickling this object runs a command that creates ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.fixture
+def code_payload(tmp_path) -> tuple[object, Path]:
+    """An object whose unpickling would create the returned marker file."""
+    marker = tmp_path / "code_ran"
+    return _RunsCode(marker), marker

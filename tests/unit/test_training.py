@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import torch
 
-from pickflow.errors import TrainingError
+from pickflow.errors import InputError, TrainingError
 from pickflow.scoring import native_bf16
 from pickflow.training import Dataset, TrainConfig, select_best_epoch, train
 
@@ -137,7 +137,7 @@ def test_resume_after_a_kill_finishes_with_the_same_metrics(tmp_path):
         time.sleep(0.01)
     process.kill()
     process.wait()
-    saved = torch.load(resume, weights_only=False)["epoch"]
+    saved = torch.load(resume, weights_only=True)["epoch"]
     assert saved < 4, "the training process finished before it could be interrupted"
     resumed, _, _ = run(cfg, resume)
     pd.testing.assert_frame_equal(uninterrupted.drop(columns=TIMING), resumed.drop(columns=TIMING))
@@ -148,6 +148,15 @@ def test_resume_state_from_another_configuration_is_ignored(tmp_path):
     run(tiny_config(epochs=1), resume)
     metrics, _, _ = run(tiny_config(epochs=2), resume)
     assert list(metrics["epoch"].unique()) == [1, 2]
+
+
+def test_a_resume_file_that_carries_code_is_refused_without_running_it(tmp_path, code_payload):
+    payload, marker = code_payload
+    resume = tmp_path / "resume.pt"
+    torch.save({"fingerprint": tiny_config().fingerprint(), "rows": payload}, resume)
+    with pytest.raises(InputError, match=r"resume\.pt: refused to load"):
+        run(tiny_config(), resume)
+    assert not marker.exists()
 
 
 def test_expected_particles_below_labels_falls_back_to_pn_loudly(caplog):
