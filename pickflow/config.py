@@ -8,8 +8,11 @@ import copy
 import logging
 import math
 import zlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
+import jsonschema
 import yaml
 
 from .errors import InputError
@@ -18,30 +21,148 @@ from .model_config import CONVNETS, RESNETS, SEGMENTATION, ModelConfig, config_e
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 MODEL_KEYS = ("model", "units", "unit_scaling", "dropout", "batchnorm", "pooling", "autoencoder", "depth")
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def validate(config: dict) -> dict:
     """Check ``config`` against the schema and fill in defaults (returns a validated copy)."""
-    from snakemake.exceptions import WorkflowError
-    from snakemake.utils import validate as snakemake_validate
-
     checked = copy.deepcopy(config)
-    try:
-        snakemake_validate(checked, str(SCHEMA), set_default=True)
-    except WorkflowError as exc:
-        raise InputError(f"config: {exc}") from exc
+    check_schema(checked)
     check_semantics(checked)
     return checked
 
 
 def load_config(path: str | Path) -> dict:
     """Read and validate a pickflow config file."""
-    with open(path) as handle:
-        return validate(yaml.safe_load(handle) or {})
+    check_config_file(path)
+    return validate(yaml.safe_load(Path(path).read_text()) or {})
+
+
+def check_schema(config: dict) -> None:
+    """Check ``config`` against the schema, in place: numbers PyYAML reads as strings ('1e-4') become
+    numbers, defaults are filled in, and each violation is one line naming its key."""
+    from snakemake.utils import validate as snakemake_validate
+
+    schema = _schema()
+    _numbers_from_strings(config, schema)
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = sorted(_schema_error(error) for error in validator.iter_errors(config))
+    if errors:
+        raise InputError("config: " + "; ".join(errors))
+    snakemake_validate(config, str(SCHEMA), set_default=True)
+
+
+def check_config_file(path: str | Path) -> None:
+    """Raise an InputError naming the file and line when ``path`` exists but is not valid YAML."""
+    path = Path(path)
+    if not path.is_file():
+        return
+    try:
+        yaml.safe_load(path.read_text())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        raise InputError(f"{path}: not valid YAML at {where}: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc})") from None
+
+
+def checked(function: Callable[..., T], *args: object) -> T:
+    """Run an input check in the Snakefile; report its message as a workflow error (no traceback)."""
+    from snakemake.exceptions import WorkflowError
+
+    try:
+        return function(*args)
+    except InputError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
+def _schema() -> dict:
+    return yaml.safe_load(SCHEMA.read_text())
+
+
+def _key_path(path: Iterable[object]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _schema_error(error: jsonschema.ValidationError) -> str:
+    """One line for a schema violation: the key, what is wrong, what to do."""
+    where = _key_path(error.absolute_path)
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in error.instance]
+        described = error.schema["properties"][missing[0]].get("description")
+        key = f"{where}.{missing[0]}" if where else missing[0]
+        return f"{key}: missing; set it in config.yaml" + (f" ({described})" if described else "")
+    if error.validator == "additionalProperties":
+        return f"{where or 'config.yaml'}: {error.message}; check the spelling against config.yaml's keys"
+    return f"{where}: {error.message}"
+
+
+def _types(schema: dict) -> set[str]:
+    kind = schema.get("type", [])
+    return {kind} if isinstance(kind, str) else set(kind)
+
+
+def _as_number(value: object, schema: dict) -> object:
+    """``value`` as a float when it is a string such as '1e-4' and the schema wants a number."""
+    if isinstance(value, str) and "number" in _types(schema) and "string" not in _types(schema):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _numbers_from_strings(config: dict, schema: dict) -> None:
+    for key, value in config.items():
+        sub = schema.get("properties", {}).get(key, {})
+        if isinstance(value, dict):
+            _numbers_from_strings(value, sub)
+        else:
+            config[key] = _as_number(value, sub)
+    cv = config.get("cv")
+    if isinstance(cv, dict) and isinstance(cv.get("values"), list):
+        parameter = _train_schema(schema, cv.get("parameter", "expected_particles"))
+        cv["values"] = [_as_number(value, parameter) for value in cv["values"]]
+
+
+def _train_schema(schema: dict, key: object) -> dict:
+    return schema.get("properties", {}).get("train", {}).get("properties", {}).get(key, {})
+
+
+def value_errors(config: dict, schema: dict | None = None, where: str = "") -> list[str]:
+    """Numbers that are not finite (.nan, .inf), and whole numbers written with a decimal point
+    (2.0) where the schema wants an integer: JSON schema lets both through."""
+    schema = _schema() if schema is None else schema
+    errors = []
+    for key, value in config.items():
+        sub, path = schema.get("properties", {}).get(key, {}), f"{where}{key}"
+        if isinstance(value, dict):
+            errors += value_errors(value, sub, f"{path}.")
+        elif key == "values" and where == "cv." and isinstance(value, list):
+            parameter = _train_schema(_schema(), config.get("parameter"))
+            errors += [e for i, v in enumerate(value) for e in _number_errors(v, parameter, f"{path}[{i}]")]
+        else:
+            errors += _number_errors(value, sub, path)
+    return errors
+
+
+def _number_errors(value: object, schema: dict, path: str) -> list[str]:
+    if not isinstance(value, float):
+        return []
+    if not math.isfinite(value):
+        return [f"{path}: {value} is not a finite number"]
+    if value.is_integer() and "integer" in _types(schema) and "number" not in _types(schema):
+        return [f"{path}: {value} must be a whole number written without a decimal point ({int(value)})"]
+    return []
 
 
 def check_semantics(config: dict) -> None:
-    """Errors the schema cannot express (forbidden model combinations, cross-validation values)."""
+    """Errors the schema cannot express (numbers that are not finite or not whole, forbidden model
+    combinations, cross-validation values)."""
+    errors = value_errors(config)
+    if errors:
+        raise InputError("config: " + "; ".join(errors))
     errors = train_errors(config)
     if config["cv"]["enabled"]:
         errors += _cv_errors(config)
@@ -50,8 +171,6 @@ def check_semantics(config: dict) -> None:
 
 
 def _cv_errors(config: dict) -> list[str]:
-    import jsonschema
-
     from .crossval import cv_values, value_key
 
     cv = config["cv"]
@@ -61,7 +180,7 @@ def _cv_errors(config: dict) -> list[str]:
     values = cv_values(cv)
     if len({value_key(v) for v in values}) != len(values):
         return [f"cv.values: values must be distinct, got {values}"]
-    schema = yaml.safe_load(SCHEMA.read_text())["properties"]["train"]["properties"][cv["parameter"]]
+    schema = _train_schema(_schema(), cv["parameter"])
     errors = []
     for value in values:
         try:

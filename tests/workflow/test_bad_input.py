@@ -69,12 +69,35 @@ def test_too_few_labeled_micrographs_for_the_split(tmp_path):
         ({"pick": {"threshold": {"mode": "magic"}}}, "magic"),
         ({"trian": {"epochs": 2}}, "trian"),
         ({"train": {"epoch": 2}}, "epoch"),
+        ({"train": {"epochs": 2.0}}, "train.epochs: 2.0 must be a whole number"),
+        ({"train": {"minibatch_size": 16.0}}, "train.minibatch_size: 16.0 must be a whole number"),
+        ({"train": {"learning_rate": float("nan")}}, "train.learning_rate: nan is not a finite number"),
+        ({"train": {"expected_particles": float("inf")}}, "train.expected_particles: inf is not a finite number"),
     ],
 )
 def test_config_values_are_schema_checked(workdir, override, expected):
     write_config(workdir, merge(TINY_CONFIG, override))
     message = dry_run_error(workdir)
     assert expected in message
+
+
+def test_a_missing_required_key_is_named_in_one_line(workdir):
+    write_config(workdir, {key: value for key, value in TINY_CONFIG.items() if key != "particle_diameter"})
+    message = dry_run_error(workdir)
+    assert "particle_diameter: missing; set it in config.yaml" in message
+    assert "properties" not in message  # no schema dump
+
+
+def test_a_yaml_syntax_error_names_the_file_and_line(workdir):
+    (workdir / "config.yaml").write_text("micrographs:\n  path: [data\n")
+    assert "config.yaml: not valid YAML at line 3" in dry_run_error(workdir)
+
+
+def test_numbers_pyyaml_reads_as_strings_are_numbers(workdir):
+    text = (workdir / "config.yaml").read_text()
+    (workdir / "config.yaml").write_text(text.replace("learning_rate: 0.002", "learning_rate: 2e-3"))
+    result = snakemake(workdir, "--dry-run", "--printshellcmds")
+    assert result.returncode == 0, result.stderr
 
 
 def test_forbidden_model_combination(workdir):

@@ -4,7 +4,6 @@ import os
 import sys
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
 # The scripts of all jobs import the pickflow package of this checkout: put it on the path
@@ -22,7 +21,6 @@ envvars:
 from pickflow import config as pickflow_config  # noqa: E402
 from pickflow import crossval as pickflow_crossval  # noqa: E402
 from pickflow import inputs as pickflow_inputs  # noqa: E402
-from pickflow.errors import InputError  # noqa: E402
 
 PLOTS = [
     "training",
@@ -36,14 +34,7 @@ PLOTS = [
 CV_PLOTS = ["cv_metric_vs_value", "cv_metric_vs_epoch", "cv_fold_curves"]
 
 
-def _checked(function, *args):
-    """Run an input check; report its message as a workflow error (no traceback)."""
-    try:
-        return function(*args)
-    except InputError as exc:
-        raise WorkflowError(str(exc)) from None
-
-
+_checked = pickflow_config.checked
 _checked(pickflow_config.check_semantics, config)
 MICROGRAPHS = _checked(
     pickflow_inputs.discover_micrographs, config["micrographs"]["path"]
