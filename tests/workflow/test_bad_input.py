@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import mrcfile
 import numpy as np
+import pandas as pd
 import pytest
 
-from tests.workflow.helpers import TINY_CONFIG, make_workdir, merge, snakemake, write_config
+from tests.workflow.helpers import TINY_CONFIG, make_workdir, merge, planned_jobs, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
 
@@ -27,6 +28,34 @@ def test_micrograph_list_naming_a_missing_file(workdir):
     write_config(workdir, merge(TINY_CONFIG, {"micrographs": {"path": "list.txt"}}))
     message = dry_run_error(workdir)
     assert "nope.mrc" in message and "do not exist" in message
+
+
+@pytest.mark.parametrize("fmt", ["topaz", "auto"])
+def test_one_topaz_coordinate_file_is_read_as_labels(workdir, fmt):
+    labels = pd.read_csv(workdir / "data/coordinates.csv")
+    topaz = labels.rename(columns={"micrograph": "image_name", "x": "x_coord", "y": "y_coord"})
+    topaz.to_csv(workdir / "data/picks.txt", sep="\t", index=False)
+    write_config(workdir, merge(TINY_CONFIG, {"labels": {"coordinates": "data/picks.txt", "format": fmt}}))
+    assert planned_jobs(workdir)["train"] == 1
+    result = snakemake(workdir, "--cores", "1", "results/labels/labels.csv")
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_csv(workdir / "results/labels/labels.csv")) == len(labels)
+
+
+def test_an_empty_list_of_coordinate_files_says_the_list_is_empty(workdir):
+    (workdir / "data/list.txt").write_text("\n")
+    write_config(workdir, merge(TINY_CONFIG, {"labels": {"coordinates": "data/list.txt"}}))
+    assert "list.txt: the list is empty; it should name the coordinate files" in dry_run_error(workdir)
+
+
+def test_a_directory_as_micrographs_path_asks_for_a_glob(workdir):
+    write_config(workdir, merge(TINY_CONFIG, {"micrographs": {"path": "data/micrographs"}}))
+    assert "data/micrographs is a directory: give a glob of the micrographs" in dry_run_error(workdir)
+
+
+def test_a_broken_link_among_the_micrographs_is_named(workdir):
+    (workdir / "data/micrographs/gone.png").symlink_to(workdir / "nowhere.png")
+    assert "gone.png: symbolic link to" in dry_run_error(workdir)
 
 
 def test_glob_matching_nothing(workdir):

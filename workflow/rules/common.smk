@@ -40,7 +40,10 @@ MICROGRAPHS = _checked(
     pickflow_inputs.discover_micrographs, config["micrographs"]["path"]
 )
 COORDINATE_FILES = _checked(
-    pickflow_inputs.coordinate_files, config["labels"]["coordinates"]
+    pickflow_inputs.coordinate_files,
+    config["labels"]["coordinates"],
+    Path("."),
+    config["labels"]["format"],
 )
 LABELED = sorted(
     _checked(
