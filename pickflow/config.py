@@ -248,6 +248,45 @@ def receptive_field_warning(config: dict) -> str | None:
     return None
 
 
+def check_prior(config: dict, micrographs: list[Path]) -> None:
+    """Raise an InputError unless the class prior pi on ``micrographs`` (the labeled ones, shapes from
+    their headers, after downsampling) stays below 1, for the configured and every cross-validated value."""
+    from .micrographs import read_shape
+    from .preprocess import output_shape
+    from .prior import class_prior, largest_expected
+
+    pre = config["preprocess"]
+    pixel_size = config["micrographs"]["pixel_size"]
+    try:
+        shapes = [
+            output_shape(read_shape(p), pixel_size, pre["downsample"], pre["target_pixel_size"]) for p in micrographs
+        ]
+    except ValueError:
+        return  # a target pixel size below the input's: reported by the preprocessing checks
+    total = sum(ny * nx for ny, nx in shapes)
+    errors = []
+    for variant in [config, *cv_variants(config)]:
+        expected, radius = variant["train"]["expected_particles"], variant["train"]["label_radius"]
+        pi = class_prior(expected, radius, len(shapes), total) if shapes else 0.0
+        if pi >= 1:
+            errors.append(
+                f"train.expected_particles={expected} with train.label_radius={radius} gives a class prior "
+                f"pi={pi:.3g} on the {len(shapes)} labeled micrographs ({total / len(shapes):.0f} pixels each after "
+                f"preprocess.downsample/target_pixel_size): more positive pixels than the micrographs hold. "
+                f"Set train.expected_particles below {largest_expected(radius, len(shapes), total):.4g}, lower "
+                "train.label_radius, or downsample less."
+            )
+    if errors:
+        raise InputError("config: " + "; ".join(errors))
+
+
+def cv_variants(config: dict) -> list[dict]:
+    """The config with each cross-validated value swapped in (none without cross-validation)."""
+    from .crossval import cv_values
+
+    return [with_value(config, value) for value in cv_values(config["cv"])] if config["cv"]["enabled"] else []
+
+
 def preprocess_params(config: dict) -> dict:
     pre = config["preprocess"]
     return {

@@ -250,6 +250,12 @@ def train(
             "the held-out micrographs carry no labels: raise split.test_fraction or label more micrographs"
         )
     pi, p_obs, fell_back = priors(cfg, train_data)
+    if pi >= 1:
+        raise TrainingError(
+            f"class prior pi={pi:.3g} >= 1: train.expected_particles ({cfg.expected_particles}) particles of "
+            f"train.label_radius {cfg.label_radius} px do not fit in the training micrographs; lower either, "
+            "or downsample less (preprocess.downsample / target_pixel_size)"
+        )
     loss_name = "PN" if fell_back else cfg.requested_loss
     if fell_back:
         log.warning(

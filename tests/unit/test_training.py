@@ -204,6 +204,12 @@ def test_expected_particles_below_labels_falls_back_to_pn_loudly(caplog):
     assert "falls back to PN" in caplog.text
 
 
+def test_a_class_prior_of_one_or_more_stops_before_training():
+    # 2 micrographs of 96 x 96 pixels hold 18432 pixels: 320 particles of 29 pixels each fill them
+    with pytest.raises(TrainingError, match=r"class prior pi=1\.01 >= 1: train\.expected_particles \(320"):
+        run(tiny_config(expected_particles=320))
+
+
 def test_nan_loss_stops_with_underfitting_hint():
     with pytest.raises(TrainingError, match="learning rate too high"):
         run(

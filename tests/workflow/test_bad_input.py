@@ -129,6 +129,14 @@ def test_numbers_pyyaml_reads_as_strings_are_numbers(workdir):
     assert result.returncode == 0, result.stderr
 
 
+def test_a_class_prior_of_one_or_more_fails_before_any_job(workdir):
+    # 3 micrographs of 1024 x 1024 pixels, downsampled 4x: 65536 pixels each, 29 per particle at radius 3
+    write_config(workdir, merge(TINY_CONFIG, {"train": {"expected_particles": 3000}}))
+    message = dry_run_error(workdir)
+    assert "train.expected_particles=3000 with train.label_radius=3 gives a class prior pi=1.33" in message
+    assert "preprocess.downsample/target_pixel_size" in message and "below 2260" in message
+
+
 def test_forbidden_model_combination(workdir):
     write_config(workdir, merge(TINY_CONFIG, {"train": {"model": "resnet8", "pooling": "avg"}}))
     assert "average pooling is not available for ResNet" in dry_run_error(workdir)

@@ -53,6 +53,7 @@ LABELED = sorted(
         config["labels"]["format"],
     )["micrograph"].unique()
 )
+_checked(pickflow_config.check_prior, config, [MICROGRAPHS[key] for key in LABELED])
 _checked(
     pickflow_inputs.check_split_possible,
     len(LABELED),
