@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.workflow.helpers import RunsCode
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 REAL_MRC = DATA / "Ucsf_stack_1142_DW.mrc"
@@ -42,18 +43,8 @@ def real_star() -> Path:
     return REAL_STAR
 
 
-class _RunsCode:
-    """Unpickling this object runs a command that creates ``marker``."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
-
-
 @pytest.fixture
 def code_payload(tmp_path) -> tuple[object, Path]:
     """An object whose unpickling would create the returned marker file."""
     marker = tmp_path / "code_ran"
-    return _RunsCode(marker), marker
+    return RunsCode(marker), marker

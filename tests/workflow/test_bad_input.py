@@ -6,8 +6,17 @@ import mrcfile
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
-from tests.workflow.helpers import TINY_CONFIG, make_workdir, merge, planned_jobs, snakemake, write_config
+from tests.workflow.helpers import (
+    TINY_CONFIG,
+    RunsCode,
+    make_workdir,
+    merge,
+    planned_jobs,
+    snakemake,
+    write_config,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -167,3 +176,22 @@ def test_bad_micrograph_content_fails_its_job_without_output(tmp_path, problem):
     assert {"truncated": "truncated or corrupt", "nan": "NaN", "constant": "zero variance"}[problem] in log
     assert not (workdir / "results/preprocessed/bad.mrc").exists()
     assert not list((workdir / "results/preprocessed").glob(".*"))  # no temporary leftovers
+
+
+def test_a_shared_model_file_that_carries_code_fails_its_job_without_running_it(tmp_path):
+    workdir = make_workdir(tmp_path, n_micrographs=2, pick={"batches": 1})
+    keys = [p.stem for p in sorted((workdir / "data/micrographs").glob("*.png"))]
+    result = snakemake(workdir, "--cores", "1", *[f"results/preprocessed/{key}.mrc" for key in keys])
+    assert result.returncode == 0, result.stderr
+    marker = tmp_path / "code_ran"
+    (workdir / "results/train").mkdir(parents=True)
+    torch.save(
+        {"model_config": {"name": "conv31"}, "state_dict": {}, "x": RunsCode(marker)},
+        workdir / "results/train/model.pt",
+    )
+    result = snakemake(workdir, "--cores", "1", "--allowed-rules", "score", "--", "results/pick/candidates/batch0.csv")
+    assert result.returncode != 0
+    log = (workdir / "logs/score/batch0.log").read_text()
+    assert "results/train/model.pt: refused to load: the file holds Python objects" in log
+    assert not marker.exists()
+    assert not (workdir / "results/pick/candidates/batch0.csv").exists()
