@@ -45,6 +45,10 @@ def check_schema(config: dict) -> None:
 
     schema = _schema()
     _numbers_from_strings(config, schema)
+    cv = config.get("cv")
+    if isinstance(cv, dict) and isinstance(cv.get("values"), list):  # typed as their training parameter
+        parameter = _train_schema(schema, cv.get("parameter", "expected_particles"))
+        cv["values"] = [_as_number(value, parameter) for value in cv["values"]]
     validator = jsonschema.validators.validator_for(schema)(schema)
     errors = sorted(_schema_error(error) for error in validator.iter_errors(config))
     if errors:
@@ -120,31 +124,29 @@ def _numbers_from_strings(config: dict, schema: dict) -> None:
             _numbers_from_strings(value, sub)
         else:
             config[key] = _as_number(value, sub)
-    cv = config.get("cv")
-    if isinstance(cv, dict) and isinstance(cv.get("values"), list):
-        parameter = _train_schema(schema, cv.get("parameter", "expected_particles"))
-        cv["values"] = [_as_number(value, parameter) for value in cv["values"]]
 
 
 def _train_schema(schema: dict, key: object) -> dict:
     return schema.get("properties", {}).get("train", {}).get("properties", {}).get(key, {})
 
 
-def value_errors(config: dict, schema: dict | None = None, where: str = "") -> list[str]:
+def _value_errors(config: dict, schema: dict, where: str = "") -> list[str]:
     """Numbers that are not finite (.nan, .inf), and whole numbers written with a decimal point
     (2.0) where the schema wants an integer: JSON schema lets both through."""
-    schema = _schema() if schema is None else schema
     errors = []
     for key, value in config.items():
         sub, path = schema.get("properties", {}).get(key, {}), f"{where}{key}"
         if isinstance(value, dict):
-            errors += value_errors(value, sub, f"{path}.")
-        elif key == "values" and where == "cv." and isinstance(value, list):
-            parameter = _train_schema(_schema(), config.get("parameter"))
-            errors += [e for i, v in enumerate(value) for e in _number_errors(v, parameter, f"{path}[{i}]")]
+            errors += _value_errors(value, sub, f"{path}.")
         else:
             errors += _number_errors(value, sub, path)
     return errors
+
+
+def _cv_value_errors(config: dict, schema: dict) -> list[str]:
+    """:func:`_value_errors` for each cross-validated value, typed as its training parameter."""
+    parameter = _train_schema(schema, config["cv"]["parameter"])
+    return [e for i, v in enumerate(config["cv"]["values"]) for e in _number_errors(v, parameter, f"cv.values[{i}]")]
 
 
 def _number_errors(value: object, schema: dict, path: str) -> list[str]:
@@ -160,7 +162,8 @@ def _number_errors(value: object, schema: dict, path: str) -> list[str]:
 def check_semantics(config: dict) -> None:
     """Errors the schema cannot express (numbers that are not finite or not whole, forbidden model
     combinations, cross-validation values)."""
-    errors = value_errors(config)
+    schema = _schema()
+    errors = _value_errors(config, schema) + _cv_value_errors(config, schema)
     if errors:
         raise InputError("config: " + "; ".join(errors))
     errors = train_errors(config)
