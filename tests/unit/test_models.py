@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -190,3 +193,14 @@ def test_a_garbage_model_file_names_the_file(tmp_path):
     path.write_bytes(b"not a model " * 100)
     with pytest.raises(InputError, match=r"model\.pt: not a readable model file"):
         load_model(path, CPU)
+
+
+def test_a_full_disk_while_saving_a_model_names_it_and_leaves_nothing(tmp_path, monkeypatch):
+    def full_disk(payload, path):
+        Path(path).write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(OSError, match=r"no space left on the disk while writing .*model\.pt: free space"):
+        save_model(tmp_path / "model.pt", Picker(ModelConfig(name="conv31", units=8)), {})
+    assert list(tmp_path.iterdir()) == []
