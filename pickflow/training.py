@@ -108,23 +108,22 @@ class Dataset:
         return int(sum(len(c) for c in self.centres))
 
     def digests(self) -> dict[str, str]:
-        """Content digests of the micrograph names, the pixels and the label positions."""
+        """Content digests of the micrograph names (``split``), the pixels and the label positions."""
         names = hashlib.sha256("\n".join(self.names).encode())
         pixels, labels = hashlib.sha256(), hashlib.sha256()
         for image, centres in zip(self.images, self.centres, strict=True):
             pixels.update(repr(image.shape).encode() + np.ascontiguousarray(image, np.float32).tobytes())
             labels.update(repr(len(centres)).encode() + np.ascontiguousarray(centres, np.float64).tobytes())
-        return {"names": names.hexdigest(), "micrographs": pixels.hexdigest(), "labels": labels.hexdigest()}
+        return {"split": names.hexdigest(), "micrographs": pixels.hexdigest(), "labels": labels.hexdigest()}
 
 
 def resume_fingerprint(cfg: TrainConfig, train_data: Dataset, eval_data: Dataset | None) -> dict[str, str]:
     """What a resume state must have been written with: the settings and the content of the inputs
     (which micrographs train and evaluate, their pixels, their labels)."""
     train_parts, eval_parts = train_data.digests(), (eval_data or Dataset([], [], [])).digests()
-    inputs = {"split": "names", "micrographs": "micrographs", "labels": "labels"}
     return {
         "configuration": cfg.fingerprint(),
-        **{what: f"{train_parts[part]}/{eval_parts[part]}" for what, part in inputs.items()},
+        **{part: f"{train_parts[part]}/{eval_parts[part]}" for part in train_parts},
     }
 
 
