@@ -1,14 +1,19 @@
 # pickflow: supervised positive-unlabeled particle picking for cryo-EM micrographs.
 # Stages: preprocess -> labels -> split -> train -> score -> threshold -> picks -> plots.
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
+
+from pickflow import config as pickflow_config
 
 min_version("9.19")
+
+# A YAML syntax error names the file and line; each schema violation is one line naming its key.
+pickflow_config.checked(pickflow_config.check_config_file, "config.yaml")
 
 
 configfile: "config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+pickflow_config.checked(pickflow_config.check_schema, config)
 
 
 report: "workflow/report/workflow.rst"

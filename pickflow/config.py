@@ -8,8 +8,11 @@ import copy
 import logging
 import math
 import zlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
+import jsonschema
 import yaml
 
 from .errors import InputError
@@ -18,30 +21,151 @@ from .model_config import CONVNETS, RESNETS, SEGMENTATION, ModelConfig, config_e
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 MODEL_KEYS = ("model", "units", "unit_scaling", "dropout", "batchnorm", "pooling", "autoencoder", "depth")
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def validate(config: dict) -> dict:
     """Check ``config`` against the schema and fill in defaults (returns a validated copy)."""
-    from snakemake.exceptions import WorkflowError
-    from snakemake.utils import validate as snakemake_validate
-
     checked = copy.deepcopy(config)
-    try:
-        snakemake_validate(checked, str(SCHEMA), set_default=True)
-    except WorkflowError as exc:
-        raise InputError(f"config: {exc}") from exc
+    check_schema(checked)
     check_semantics(checked)
     return checked
 
 
 def load_config(path: str | Path) -> dict:
     """Read and validate a pickflow config file."""
-    with open(path) as handle:
-        return validate(yaml.safe_load(handle) or {})
+    check_config_file(path)
+    return validate(yaml.safe_load(Path(path).read_text()) or {})
+
+
+def check_schema(config: dict) -> None:
+    """Check ``config`` against the schema, in place: numbers PyYAML reads as strings ('1e-4') become
+    numbers, defaults are filled in, and each violation is one line naming its key."""
+    from snakemake.utils import validate as snakemake_validate
+
+    schema = _schema()
+    _numbers_from_strings(config, schema)
+    cv = config.get("cv")
+    if isinstance(cv, dict) and isinstance(cv.get("values"), list):  # typed as their training parameter
+        parameter = _train_schema(schema, cv.get("parameter", "expected_particles"))
+        cv["values"] = [_as_number(value, parameter) for value in cv["values"]]
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = sorted(_schema_error(error) for error in validator.iter_errors(config))
+    if errors:
+        raise InputError("config: " + "; ".join(errors))
+    snakemake_validate(config, str(SCHEMA), set_default=True)
+
+
+def check_config_file(path: str | Path) -> None:
+    """Raise an InputError naming the file and line when ``path`` exists but is not valid YAML."""
+    path = Path(path)
+    if not path.is_file():
+        return
+    try:
+        yaml.safe_load(path.read_text())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        raise InputError(f"{path}: not valid YAML at {where}: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc})") from None
+
+
+def checked(function: Callable[..., T], *args: object) -> T:
+    """Run an input check in the Snakefile; report its message as a workflow error (no traceback)."""
+    from snakemake.exceptions import WorkflowError
+
+    try:
+        return function(*args)
+    except InputError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
+def _schema() -> dict:
+    return yaml.safe_load(SCHEMA.read_text())
+
+
+def _key_path(path: Iterable[object]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _schema_error(error: jsonschema.ValidationError) -> str:
+    """One line for a schema violation: the key, what is wrong, what to do."""
+    where = _key_path(error.absolute_path)
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in error.instance]
+        described = error.schema["properties"][missing[0]].get("description")
+        key = f"{where}.{missing[0]}" if where else missing[0]
+        return f"{key}: missing; set it in config.yaml" + (f" ({described})" if described else "")
+    if error.validator == "additionalProperties":
+        return f"{where or 'config.yaml'}: {error.message}; check the spelling against config.yaml's keys"
+    return f"{where}: {error.message}"
+
+
+def _types(schema: dict) -> set[str]:
+    kind = schema.get("type", [])
+    return {kind} if isinstance(kind, str) else set(kind)
+
+
+def _as_number(value: object, schema: dict) -> object:
+    """``value`` as a float when it is a string such as '1e-4' and the schema wants a number."""
+    if isinstance(value, str) and "number" in _types(schema) and "string" not in _types(schema):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _numbers_from_strings(config: dict, schema: dict) -> None:
+    for key, value in config.items():
+        sub = schema.get("properties", {}).get(key, {})
+        if isinstance(value, dict):
+            _numbers_from_strings(value, sub)
+        else:
+            config[key] = _as_number(value, sub)
+
+
+def _train_schema(schema: dict, key: object) -> dict:
+    return schema.get("properties", {}).get("train", {}).get("properties", {}).get(key, {})
+
+
+def _value_errors(config: dict, schema: dict, where: str = "") -> list[str]:
+    """Numbers that are not finite (.nan, .inf), and whole numbers written with a decimal point
+    (2.0) where the schema wants an integer: JSON schema lets both through."""
+    errors = []
+    for key, value in config.items():
+        sub, path = schema.get("properties", {}).get(key, {}), f"{where}{key}"
+        if isinstance(value, dict):
+            errors += _value_errors(value, sub, f"{path}.")
+        else:
+            errors += _number_errors(value, sub, path)
+    return errors
+
+
+def _cv_value_errors(config: dict, schema: dict) -> list[str]:
+    """:func:`_value_errors` for each cross-validated value, typed as its training parameter."""
+    parameter = _train_schema(schema, config["cv"]["parameter"])
+    return [e for i, v in enumerate(config["cv"]["values"]) for e in _number_errors(v, parameter, f"cv.values[{i}]")]
+
+
+def _number_errors(value: object, schema: dict, path: str) -> list[str]:
+    if not isinstance(value, float):
+        return []
+    if not math.isfinite(value):
+        return [f"{path}: {value} is not a finite number"]
+    if value.is_integer() and "integer" in _types(schema) and "number" not in _types(schema):
+        return [f"{path}: {value} must be a whole number written without a decimal point ({int(value)})"]
+    return []
 
 
 def check_semantics(config: dict) -> None:
-    """Errors the schema cannot express (forbidden model combinations, cross-validation values)."""
+    """Errors the schema cannot express (numbers that are not finite or not whole, forbidden model
+    combinations, cross-validation values)."""
+    schema = _schema()
+    errors = _value_errors(config, schema) + _cv_value_errors(config, schema)
+    if errors:
+        raise InputError("config: " + "; ".join(errors))
     errors = train_errors(config)
     if config["cv"]["enabled"]:
         errors += _cv_errors(config)
@@ -50,8 +174,6 @@ def check_semantics(config: dict) -> None:
 
 
 def _cv_errors(config: dict) -> list[str]:
-    import jsonschema
-
     from .crossval import cv_values, value_key
 
     cv = config["cv"]
@@ -61,7 +183,7 @@ def _cv_errors(config: dict) -> list[str]:
     values = cv_values(cv)
     if len({value_key(v) for v in values}) != len(values):
         return [f"cv.values: values must be distinct, got {values}"]
-    schema = yaml.safe_load(SCHEMA.read_text())["properties"]["train"]["properties"][cv["parameter"]]
+    schema = _train_schema(_schema(), cv["parameter"])
     errors = []
     for value in values:
         try:
@@ -137,6 +259,45 @@ def label_params(config: dict) -> dict:
         "pixel_size": config["micrographs"]["pixel_size"],
         "name_suffixes": list(labels["cryosparc_suffixes"]),
     }
+
+
+def check_prior(config: dict, micrographs: list[Path]) -> None:
+    """Raise an InputError unless the class prior pi on ``micrographs`` (the labeled ones, shapes from
+    their headers, after downsampling) stays below 1, for the configured and every cross-validated value."""
+    from .micrographs import read_shape
+    from .preprocess import output_shape
+    from .prior import class_prior, largest_expected
+
+    pre = config["preprocess"]
+    pixel_size = config["micrographs"]["pixel_size"]
+    try:
+        shapes = [
+            output_shape(read_shape(p), pixel_size, pre["downsample"], pre["target_pixel_size"]) for p in micrographs
+        ]
+    except ValueError:
+        return  # a target pixel size below the input's: reported by the preprocessing checks
+    total = sum(ny * nx for ny, nx in shapes)
+    errors = []
+    for variant in [config, *cv_variants(config)]:
+        expected, radius = variant["train"]["expected_particles"], variant["train"]["label_radius"]
+        pi = class_prior(expected, radius, len(shapes), total) if shapes else 0.0
+        if pi >= 1:
+            errors.append(
+                f"train.expected_particles={expected} with train.label_radius={radius} gives a class prior "
+                f"pi={pi:.3g} on the {len(shapes)} labeled micrographs ({total / len(shapes):.0f} pixels each after "
+                f"preprocess.downsample/target_pixel_size): more positive pixels than the micrographs hold. "
+                f"Set train.expected_particles below {largest_expected(radius, len(shapes), total):.4g}, lower "
+                "train.label_radius, or downsample less."
+            )
+    if errors:
+        raise InputError("config: " + "; ".join(errors))
+
+
+def cv_variants(config: dict) -> list[dict]:
+    """The config with each cross-validated value swapped in (none without cross-validation)."""
+    from .crossval import cv_values
+
+    return [with_value(config, value) for value in cv_values(config["cv"])] if config["cv"]["enabled"] else []
 
 
 def preprocess_params(config: dict) -> dict:

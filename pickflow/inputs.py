@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -12,20 +13,29 @@ from .errors import InputError
 from .micrographs import SUFFIXES, micrograph_key, read_shape
 from .relion import read_micrograph_names
 
+GLOB_CHARACTERS = "*?["
+TOPAZ_HEADER = {"image_name", "x_coord", "y_coord"}
+
 
 def _expand(pattern: str, base: Path, what: str) -> list[Path]:
     """Paths from a glob pattern, or from a ``.txt`` list file (one path per line, relative to it)."""
     path = base / pattern
+    if path.is_dir():
+        raise InputError(
+            f"{path} is a directory: give a glob of the {what} in it (such as '{pattern.rstrip('/')}/*.mrc') "
+            "or a .txt file that lists them."
+        )
     if pattern.endswith(".txt") and path.is_file():
-        listed = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
-        paths = [(path.parent / entry) for entry in listed]
-        missing = [str(p) for p in paths if not p.is_file()]
-        if missing:
-            raise InputError(f"{path}: {len(missing)} listed {what} do not exist: {', '.join(missing[:10])}.")
-        return paths
-    paths = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+        paths = _listed(path, what)
+    else:
+        paths = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
     if not paths:
-        raise InputError(f"'{pattern}' matched no {what} (relative to {base}). Fix the path or glob in config.yaml.")
+        raise InputError(
+            f"'{pattern}' matched no {what} (relative to {base}). Fix the path or glob in config.yaml."
+            + _glob_hint(pattern, path)
+        )
+    for found in paths:
+        _check_readable_name(found)
     return paths
 
 
@@ -43,6 +53,52 @@ def _listed_in_star(pattern: str, base: Path) -> list[Path]:
     return paths
 
 
+def _listed(path: Path, what: str) -> list[Path]:
+    """The paths a list file names (relative to it); an empty list or a missing entry is an error."""
+    listed = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    if not listed:
+        raise InputError(f"{path}: the list is empty; it should name the {what}, one path per line.")
+    paths = [(path.parent / entry) for entry in listed]
+    for entry in paths:
+        _check_link(entry)
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise InputError(f"{path}: {len(missing)} listed {what} do not exist: {', '.join(missing[:10])}.")
+    return paths
+
+
+def _glob_hint(pattern: str, path: Path) -> str:
+    """Why a pattern that names an existing file matched nothing: its name holds glob characters."""
+    if any(c in pattern for c in GLOB_CHARACTERS) and path.exists():
+        return (
+            f" '{pattern}' is the name of a file, but '*', '?' and '[' are glob characters: write '[' as '[[]' "
+            "(and '*' as '[*]', '?' as '[?]'), or list the files in a .txt file."
+        )
+    return ""
+
+
+def _check_readable_name(path: Path) -> None:
+    """Refuse links that lead nowhere and names that Snakemake would read as wildcards."""
+    _check_link(path)
+    if "{" in str(path) or "}" in str(path):
+        raise InputError(
+            f"{path}: '{{' and '}}' in a file or folder name read as Snakemake wildcards. Rename it, or link it "
+            "under a name without braces."
+        )
+
+
+def _check_link(path: Path) -> None:
+    if not path.is_symlink():
+        return
+    try:
+        path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        reason = "a loop of links" if isinstance(exc, RuntimeError) or "loop" in str(exc).lower() else "no file"
+        raise InputError(
+            f"{path}: symbolic link to {os.readlink(path)}, which leads to {reason}. Fix or remove the link."
+        ) from None
+
+
 def discover_micrographs(pattern: str, base: Path = Path(".")) -> dict[str, Path]:
     """Map micrograph key -> path for a glob, a list file or a RELION micrographs STAR; keys must be unique."""
     found: dict[str, Path] = {}
@@ -57,9 +113,19 @@ def discover_micrographs(pattern: str, base: Path = Path(".")) -> dict[str, Path
     return found
 
 
-def coordinate_files(pattern: str, base: Path = Path(".")) -> list[Path]:
-    """The coordinate files named by ``labels.coordinates`` (a file, glob or list file)."""
+def coordinate_files(pattern: str, base: Path = Path("."), fmt: str = "auto") -> list[Path]:
+    """The coordinate files named by ``labels.coordinates`` (a file, glob or list file). A ``.txt``
+    file whose first line is a Topaz header is a coordinate file (format topaz or auto), else a list."""
+    path = base / pattern
+    if fmt in ("auto", "topaz") and pattern.endswith(".txt") and path.is_file() and _is_topaz_table(path):
+        return [path]
     return _expand(pattern, base, "coordinate files")
+
+
+def _is_topaz_table(path: Path) -> bool:
+    with open(path, errors="replace") as handle:
+        first = next((line for line in handle if line.strip()), "")
+    return TOPAZ_HEADER <= set(first.split())
 
 
 def load_checked_labels(

@@ -22,3 +22,8 @@ def class_prior(expected_per_micrograph: float, radius: float, n_micrographs: in
 def observed_prior(n_labels: int, radius: float, total_pixels: int) -> float:
     """p_obs = labeled particles * pixels per particle / total pixels."""
     return n_labels * pixels_in_disk(radius) / total_pixels
+
+
+def largest_expected(radius: float, n_micrographs: int, total_pixels: int) -> float:
+    """The expected particles per micrograph at which pi reaches 1 (every pixel positive)."""
+    return total_pixels / (pixels_in_disk(radius) * n_micrographs)

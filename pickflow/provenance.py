@@ -36,18 +36,17 @@ def _version(name: str) -> str | None:
         return None
 
 
-def git_commit() -> str | None:
-    """Commit of the pickflow checkout (with '+dirty' for local changes), if it is a git checkout."""
-    root = Path(__file__).resolve().parents[1]
+def git_commit(root: Path | None = None) -> str | None:
+    """Commit of the pickflow checkout (with '+dirty' for local changes), if it is a git checkout.
+
+    Reads only: ``--no-optional-locks`` keeps ``git status`` from refreshing the index, which would
+    take ``.git/index.lock`` and could collide with the user's own git command.
+    """
+    git = ["git", "--no-optional-locks", "-C", str(root or Path(__file__).resolve().parents[1])]
     try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
+        commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
+            [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None

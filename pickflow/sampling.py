@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .errors import TrainingError
+
 
 class CropSampler:
     """Draws ``(crops, is_positive)`` minibatches from in-memory micrographs."""
@@ -56,19 +58,33 @@ class CropSampler:
         self.n_unl = minibatch - self.n_pos
         self.positive_fraction = self.n_pos / minibatch
         self.exclude_positives = exclude_positives
+        if exclude_positives and all(p.all() for p in positives):
+            raise TrainingError(
+                "every pixel of the training micrographs is labeled positive, so no unlabeled crop can be drawn: "
+                "lower train.label_radius or downsample less (preprocess.downsample / target_pixel_size)"
+            )
 
     def _unlabeled(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mic, ys, xs = self._uniform(rng, n)
+        redraw = np.flatnonzero(self._on_positive(mic, ys, xs)) if self.exclude_positives else np.empty(0, int)
+        while redraw.size:  # ends: the constructor checked that unlabeled pixels exist
+            mic[redraw], ys[redraw], xs[redraw] = self._uniform(rng, redraw.size)
+            redraw = redraw[self._on_positive(mic[redraw], ys[redraw], xs[redraw])]
+        return mic, ys, xs
+
+    def _uniform(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``n`` pixels: a uniformly chosen micrograph, then a uniformly chosen pixel of it."""
         mic = rng.integers(0, len(self.windows), n)
         ys = np.floor(rng.random(n) * self.shapes[mic, 0]).astype(np.int64)
         xs = np.floor(rng.random(n) * self.shapes[mic, 1]).astype(np.int64)
-        if self.exclude_positives:
-            bad = np.zeros(n, dtype=bool)
-            for m in np.unique(mic):
-                rows = np.flatnonzero(mic == m)
-                bad[rows] = self.positives[m][ys[rows], xs[rows]]
-            if bad.any():
-                mic[bad], ys[bad], xs[bad] = self._unlabeled(rng, int(bad.sum()))
         return mic, ys, xs
+
+    def _on_positive(self, mic: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        bad = np.zeros(mic.size, dtype=bool)
+        for m in np.unique(mic):
+            rows = np.flatnonzero(mic == m)
+            bad[rows] = self.positives[m][ys[rows], xs[rows]]
+        return bad
 
     def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """One minibatch: crops (B, 1, crop, crop) float32 and labels (B,) bool (positives first)."""

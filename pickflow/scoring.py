@@ -6,13 +6,12 @@ import logging
 import math
 import os
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .atomic import atomic_path
+from . import modelfile
 from .model_config import SEGMENTATION
 from .models import ModelConfig, Picker
 from .unet import UNet
@@ -55,14 +54,13 @@ def build_model(cfg: ModelConfig) -> Network:
 
 def save_model(path: str | os.PathLike[str], model: Network, extra: dict) -> None:
     """Write the model (architecture config + weights + metadata) atomically."""
-    payload = {"model_config": asdict(model.config), "state_dict": model.state_dict(), **extra}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    modelfile.save(path, {"model_config": asdict(model.config), "state_dict": model.state_dict(), **extra})
 
 
 def load_model(path: str | os.PathLike[str], device: torch.device) -> tuple[Network, dict]:
-    """Rebuild a saved picker in eval mode; also return the file's metadata."""
-    payload = torch.load(Path(path), map_location=device, weights_only=False)
+    """Rebuild a saved picker in eval mode; also return the file's metadata (a file that holds code
+    or is damaged is an InputError naming it)."""
+    payload = modelfile.load(path, device)
     model = build_model(ModelConfig(**payload["model_config"])).to(device)
     model.load_state_dict(payload["state_dict"])
     model.eval()

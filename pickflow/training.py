@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .atomic import atomic_path
+from . import modelfile
 from .errors import TrainingError
 from .evaluation import average_precision, match_micrograph, pixel_average_precision
 from .extract import nms, stamp
@@ -106,6 +106,37 @@ class Dataset:
     @property
     def n_labels(self) -> int:
         return int(sum(len(c) for c in self.centres))
+
+    def digests(self) -> dict[str, str]:
+        """Content digests of the micrograph names (``split``), the pixels and the label positions."""
+        names = hashlib.sha256("\n".join(self.names).encode())
+        pixels, labels = hashlib.sha256(), hashlib.sha256()
+        for image, centres in zip(self.images, self.centres, strict=True):
+            pixels.update(repr(image.shape).encode() + np.ascontiguousarray(image, np.float32).tobytes())
+            labels.update(repr(len(centres)).encode() + np.ascontiguousarray(centres, np.float64).tobytes())
+        return {"split": names.hexdigest(), "micrographs": pixels.hexdigest(), "labels": labels.hexdigest()}
+
+
+def resume_fingerprint(cfg: TrainConfig, train_data: Dataset, eval_data: Dataset | None) -> dict[str, str]:
+    """What a resume state must have been written with: the settings and the content of the inputs
+    (which micrographs train and evaluate, their pixels, their labels)."""
+    train_parts, eval_parts = train_data.digests(), (eval_data or Dataset([], [], [])).digests()
+    return {
+        "configuration": cfg.fingerprint(),
+        **{part: f"{train_parts[part]}/{eval_parts[part]}" for part in train_parts},
+    }
+
+
+def resume_mismatch(saved: object, current: dict[str, str]) -> str | None:
+    """Why a resume state with fingerprint ``saved`` does not fit, or None when it does."""
+    if not isinstance(saved, dict) or saved.keys() != current.keys():
+        return "written by another pickflow version"
+    changed = [part for part in current if saved[part] != current[part]]
+    if not changed:
+        return None
+    if "configuration" in changed:
+        return "written by a different configuration"
+    return f"written for other training inputs ({', '.join(changed)} changed)"
 
 
 def priors(cfg: TrainConfig, data: Dataset) -> tuple[float, float, bool]:
@@ -218,6 +249,12 @@ def train(
             "the held-out micrographs carry no labels: raise split.test_fraction or label more micrographs"
         )
     pi, p_obs, fell_back = priors(cfg, train_data)
+    if pi >= 1:
+        raise TrainingError(
+            f"class prior pi={pi:.3g} >= 1: train.expected_particles ({cfg.expected_particles}) particles of "
+            f"train.label_radius {cfg.label_radius} px do not fit in the training micrographs; lower either, "
+            "or downsample less (preprocess.downsample / target_pixel_size)"
+        )
     loss_name = "PN" if fell_back else cfg.requested_loss
     if fell_back:
         log.warning(
@@ -245,17 +282,18 @@ def train(
     rows: list[dict] = []
     best: dict = {"epoch": 0, "state": None}
     start_epoch = 1
-    fingerprint = cfg.fingerprint()
+    fingerprint = resume_fingerprint(cfg, train_data, eval_data)
     if resume_path is not None and resume_path.exists():
-        state = torch.load(resume_path, map_location=device, weights_only=False)
-        if state.get("fingerprint") == fingerprint:
+        state = modelfile.load(resume_path, device)
+        mismatch = resume_mismatch(state.get("fingerprint"), fingerprint)
+        if mismatch is None:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             rows, best, start_epoch = state["rows"], state["best"], state["epoch"] + 1
             log.info("resuming from %s after epoch %d", resume_path, state["epoch"])
         else:
-            log.info("ignoring %s: written by a different configuration", resume_path)
+            log.info("ignoring %s: %s; training starts afresh", resume_path, mismatch)
 
     precision = cfg.precision if cfg.precision != "auto" else ("bf16" if native_bf16(device) else "fp32")
     log.info(
@@ -328,8 +366,7 @@ def train(
                 "rows": rows,
                 "best": best,
             }
-            with atomic_path(resume_path) as tmp:
-                torch.save(state, tmp)
+            modelfile.save(resume_path, state)
 
     metrics = pd.DataFrame(rows)
     last_state = copy.deepcopy(model.state_dict())

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.workflow.helpers import RunsCode
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 REAL_MRC = DATA / "Ucsf_stack_1142_DW.mrc"
 REAL_STAR = DATA / "Ucsf_stack_1142_DW_autopick.star"
@@ -39,3 +41,10 @@ def real_mrc() -> Path:
 @pytest.fixture
 def real_star() -> Path:
     return REAL_STAR
+
+
+@pytest.fixture
+def code_payload(tmp_path) -> tuple[object, Path]:
+    """An object whose unpickling would create the returned marker file."""
+    marker = tmp_path / "code_ran"
+    return RunsCode(marker), marker

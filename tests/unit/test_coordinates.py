@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 
 import numpy as np
@@ -289,6 +291,26 @@ def test_atomic_path_success_replaces(tmp_path):
         tmp.write_text("new\n")
     assert target.read_text() == "new\n"
     assert [p.name for p in target.parent.iterdir()] == ["picks.csv"]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_atomic_outputs_get_the_mode_the_umask_gives(tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        write_csv(pd.DataFrame({"micrograph": ["a"], "x": [1.0], "y": [2.0], "score": [0.5]}), tmp_path / "p.csv")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "p.csv").stat().st_mode & 0o777 == mode
+
+
+def test_a_full_disk_names_the_output_and_leaves_nothing(tmp_path):
+    target = tmp_path / "particles.star"
+    with pytest.raises(OSError, match=r"no space left on the disk while writing .*particles\.star") as caught:
+        with atomic_path(target) as tmp:
+            tmp.write_text("partial")
+            raise OSError(errno.ENOSPC, "No space left on device")  # what a writer raises on a full disk
+    assert caught.value.errno == errno.ENOSPC
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(("writer", "suffix"), [(write_csv, ".csv"), (write_topaz, ".txt"), (write_star, ".star")])

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import errno
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+from pickflow.errors import InputError
 from pickflow.models import MODELS, ModelConfig, Picker, _crop, config_errors
+from pickflow.scoring import load_model, save_model
+
+CPU = torch.device("cpu")
 
 
 def _picker(name, **kwargs):
@@ -148,3 +156,51 @@ def test_receptive_field_table_matches_the_built_networks():
         if n not in SEGMENTATION and not config_errors(ModelConfig(name=n, pooling=p))
     }
     assert allowed == set(RECEPTIVE_FIELDS)
+
+
+def test_saved_model_loads_with_weights_only_even_with_numpy_metadata(tmp_path):
+    model = Picker(ModelConfig(name="conv31", units=8))
+    extra = {"train_summary": {"pi": np.float64(0.1), "rows": [{"ap": np.float32(0.5)}], "path": tmp_path}}
+    save_model(tmp_path / "model.pt", model, extra)
+    raw = torch.load(tmp_path / "model.pt", weights_only=True)  # what pickflow promises for its files
+    assert raw["train_summary"] == {"pi": 0.1, "rows": [{"ap": 0.5}], "path": str(tmp_path)}
+    loaded, _ = load_model(tmp_path / "model.pt", CPU)
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[name]), name
+
+
+def test_a_model_file_that_carries_code_is_refused_without_running_it(tmp_path, code_payload):
+    payload, marker = code_payload
+    path = tmp_path / "model.pt"
+    torch.save({"model_config": {"name": "conv31"}, "state_dict": {}, "train_summary": payload}, path)
+    with pytest.raises(InputError, match=r"model\.pt: refused to load: the file holds Python objects .*posix\.system"):
+        load_model(path, CPU)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("cut", [0, 10, 0.5])
+def test_a_truncated_model_file_names_the_file_and_the_fix(tmp_path, cut):
+    path = tmp_path / "model.pt"
+    save_model(path, Picker(ModelConfig(name="conv31", units=8)), {})
+    data = path.read_bytes()
+    path.write_bytes(data[: int(cut * len(data)) if isinstance(cut, float) else cut])
+    with pytest.raises(InputError, match=r"model\.pt: not a readable model file .*truncated or corrupt.*train again"):
+        load_model(path, CPU)
+
+
+def test_a_garbage_model_file_names_the_file(tmp_path):
+    path = tmp_path / "model.pt"
+    path.write_bytes(b"not a model " * 100)
+    with pytest.raises(InputError, match=r"model\.pt: not a readable model file"):
+        load_model(path, CPU)
+
+
+def test_a_full_disk_while_saving_a_model_names_it_and_leaves_nothing(tmp_path, monkeypatch):
+    def full_disk(payload, path):
+        Path(path).write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(OSError, match=r"no space left on the disk while writing .*model\.pt: free space"):
+        save_model(tmp_path / "model.pt", Picker(ModelConfig(name="conv31", units=8)), {})
+    assert list(tmp_path.iterdir()) == []

@@ -8,6 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from pickflow.config import check_prior, validate
+from pickflow.errors import InputError
 from pickflow.losses import (
     DEFAULT_SLACK,
     LOSSES,
@@ -18,7 +20,36 @@ from pickflow.losses import (
     objective,
     pn_loss,
 )
-from pickflow.prior import class_prior, observed_prior, pixels_in_disk
+from pickflow.prior import class_prior, largest_expected, observed_prior, pixels_in_disk
+from tests.workflow.helpers import TINY_CONFIG, merge
+
+
+def _config(**train) -> dict:
+    return validate(
+        merge(TINY_CONFIG, {"micrographs": {"pixel_size": 1.0}, "preprocess": {"downsample": 8}, "train": train})
+    )
+
+
+def test_a_class_prior_of_one_or_more_is_caught_at_parse_time(real_mrc):
+    # 927 x 959 pixels downsampled 8x: 115 x 119 = 13685 pixels, 29 per particle at radius 3
+    limit = largest_expected(3, 1, 115 * 119)
+    assert limit == pytest.approx(13685 / 29)
+    check_prior(_config(expected_particles=limit - 1), [real_mrc])
+    with pytest.raises(InputError) as caught:
+        check_prior(_config(expected_particles=500), [real_mrc])
+    message = str(caught.value)
+    assert "train.expected_particles=500 with train.label_radius=3 gives a class prior pi=1.06" in message
+    assert "preprocess.downsample/target_pixel_size" in message and f"below {limit:.4g}" in message
+    with pytest.raises(InputError, match=r"train\.label_radius=30 gives a class prior pi=\d"):
+        check_prior(_config(expected_particles=10, label_radius=30), [real_mrc])
+
+
+def test_the_prior_check_covers_cross_validated_values(real_mrc):
+    config = _config(expected_particles=100)
+    config["cv"].update(enabled=True, parameter="expected_particles", values=[100, 600])
+    with pytest.raises(InputError, match=r"train\.expected_particles=600 .*pi=1\.27") as caught:
+        check_prior(config, [real_mrc])
+    assert "expected_particles=100 " not in str(caught.value)
 
 
 @pytest.mark.parametrize(("radius", "count"), [(0, 1), (1, 5), (2, 13), (3, 29), (4, 49), (5, 81), (1.5, 9)])

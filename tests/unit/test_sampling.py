@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from pickflow.errors import TrainingError
 from pickflow.sampling import CropSampler
 
 CROP = 7
@@ -92,6 +93,21 @@ def test_positive_crops_are_centred_on_positive_pixels():
 def test_no_positive_pixel_raises():
     with pytest.raises(ValueError, match="no labeled positive pixel"):
         CropSampler([np.ones((8, 8))], [np.zeros((8, 8), bool)], CROP, 0.5, 4, exclude_positives=False)
+
+
+def test_no_unlabeled_pixel_is_a_training_error():
+    with pytest.raises(TrainingError, match=r"every pixel .* is labeled positive.*train\.label_radius"):
+        CropSampler([np.ones((8, 8))], [np.ones((8, 8), bool)], CROP, 0.5, 4, exclude_positives=True)
+
+
+def test_one_unlabeled_pixel_among_many_is_found_without_recursion():
+    shapes = [(40, 40)]
+    positives = [np.ones(shapes[0], bool)]
+    positives[0][17, 23] = False
+    sampler = _UnrotatedSampler(_numbered_images(shapes), positives, CROP, 0.0, 8, exclude_positives=True)
+    crops, _ = sampler.sample(np.random.default_rng(0))  # ~1600 draws per crop: recursion overflowed the stack
+    mic, ys, xs = _centre_pixels(crops, shapes)
+    assert set(zip(mic, ys, xs, strict=True)) == {(0, 17, 23)}
 
 
 def test_same_seed_same_batches():

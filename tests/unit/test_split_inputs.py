@@ -127,3 +127,60 @@ def test_coordinate_files(tmp_path):
     assert coordinate_files("c/*.star", base=tmp_path) == [tmp_path / "c" / "a.star", tmp_path / "c" / "b.star"]
     with pytest.raises(InputError, match="matched no coordinate files"):
         coordinate_files("c/*.box", base=tmp_path)
+
+
+def test_a_topaz_coordinate_file_with_a_txt_suffix_is_coordinates_not_a_list(tmp_path):
+    _touch(tmp_path / "mics" / "a.mrc")
+    (tmp_path / "picks.txt").write_text("image_name\tx_coord\ty_coord\na\t10\t20\na\t30\t40\n")
+    for fmt in ("topaz", "auto"):
+        assert coordinate_files("picks.txt", base=tmp_path, fmt=fmt) == [tmp_path / "picks.txt"]
+    (tmp_path / "list.txt").write_text("picks.txt\n")  # a list of Topaz files stays a list
+    assert coordinate_files("list.txt", base=tmp_path, fmt="topaz") == [tmp_path / "picks.txt"]
+
+
+def test_an_empty_list_file_says_so(tmp_path):
+    (tmp_path / "list.txt").write_text("# nothing yet\n\n")
+    with pytest.raises(InputError, match=r"list\.txt: the list is empty; it should name the coordinate files"):
+        coordinate_files("list.txt", base=tmp_path)
+    with pytest.raises(InputError, match=r"list\.txt: the list is empty; it should name the micrographs"):
+        discover_micrographs("list.txt", base=tmp_path)
+
+
+def test_a_directory_as_the_micrograph_path_asks_for_a_glob(tmp_path):
+    _touch(tmp_path / "mics" / "a.mrc")
+    with pytest.raises(
+        InputError, match=r"mics is a directory: give a glob of the micrographs in it \(such as 'mics/\*\.mrc'\)"
+    ):
+        discover_micrographs("mics/", base=tmp_path)
+
+
+def test_glob_characters_in_a_file_name_are_explained(tmp_path):
+    _touch(tmp_path / "mic[1].mrc")
+    with pytest.raises(InputError, match=r"'\[' are glob characters: write '\[' as '\[\[\]'"):
+        discover_micrographs("mic[1].mrc", base=tmp_path)
+    assert list(discover_micrographs("mic[[]1].mrc", base=tmp_path)) == ["mic[1]"]
+
+
+def test_braces_in_a_path_are_refused(tmp_path):
+    _touch(tmp_path / "run{1}" / "a.mrc")
+    with pytest.raises(
+        InputError, match=r"run\{1\}/a\.mrc: '\{' and '\}' in a file or folder name read as Snakemake wildcards"
+    ):
+        discover_micrographs("*/*.mrc", base=tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["broken", "loop"])
+def test_links_that_lead_nowhere_are_named(tmp_path, kind):
+    _touch(tmp_path / "mics" / "a.mrc")
+    link = tmp_path / "mics" / "b.mrc"
+    if kind == "broken":
+        link.symlink_to(tmp_path / "gone.mrc")
+    else:
+        link.symlink_to(tmp_path / "mics" / "c.mrc")
+        (tmp_path / "mics" / "c.mrc").symlink_to(link)
+    reason = "no file" if kind == "broken" else "a loop of links"
+    with pytest.raises(InputError, match=rf"b\.mrc: symbolic link to .*, which leads to {reason}\. Fix or remove"):
+        discover_micrographs("mics/*.mrc", base=tmp_path)
+    (tmp_path / "list.txt").write_text("mics/a.mrc\nmics/b.mrc\n")
+    with pytest.raises(InputError, match=rf"b\.mrc: symbolic link to .*, which leads to {reason}"):
+        discover_micrographs("list.txt", base=tmp_path)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import torch
 
-from pickflow.errors import TrainingError
+from pickflow.errors import InputError, TrainingError
 from pickflow.scoring import native_bf16
 from pickflow.training import Dataset, TrainConfig, select_best_epoch, train
 
@@ -137,7 +137,7 @@ def test_resume_after_a_kill_finishes_with_the_same_metrics(tmp_path):
         time.sleep(0.01)
     process.kill()
     process.wait()
-    saved = torch.load(resume, weights_only=False)["epoch"]
+    saved = torch.load(resume, weights_only=True)["epoch"]
     assert saved < 4, "the training process finished before it could be interrupted"
     resumed, _, _ = run(cfg, resume)
     pd.testing.assert_frame_equal(uninterrupted.drop(columns=TIMING), resumed.drop(columns=TIMING))
@@ -150,11 +150,64 @@ def test_resume_state_from_another_configuration_is_ignored(tmp_path):
     assert list(metrics["epoch"].unique()) == [1, 2]
 
 
+def _relabel(train_data: Dataset, eval_data: Dataset) -> tuple[Dataset, Dataset]:
+    train_data.centres[0] = train_data.centres[0][:-1]  # one label removed
+    return train_data, eval_data
+
+
+def _new_pixels(train_data: Dataset, eval_data: Dataset) -> tuple[Dataset, Dataset]:
+    eval_data.images[1] = eval_data.images[1][::-1].copy()  # a held-out micrograph replaced
+    return train_data, eval_data
+
+
+def _other_split(train_data: Dataset, eval_data: Dataset) -> tuple[Dataset, Dataset]:
+    return eval_data, train_data
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"), [(_relabel, "labels"), (_new_pixels, "micrographs"), (_other_split, "split, micrographs")]
+)
+def test_resume_state_from_other_inputs_is_ignored(tmp_path, caplog, change, reason):
+    cfg, resume = tiny_config(epochs=2), tmp_path / "resume.pt"
+    train(cfg, synthetic(0), synthetic(1), CPU, resume)  # leaves the state after epoch 2 (as a killed job would)
+    changed = change(synthetic(0), synthetic(1))
+    with caplog.at_level(logging.INFO, logger="pickflow.training"):
+        _, metrics, _ = train(cfg, *changed, CPU, resume)
+    assert f"written for other training inputs ({reason}" in caplog.text
+    assert "resuming" not in caplog.text
+    _, fresh, _ = train(cfg, *change(synthetic(0), synthetic(1)), CPU)
+    pd.testing.assert_frame_equal(metrics.drop(columns=TIMING), fresh.drop(columns=TIMING))
+
+
+def test_resume_state_from_the_same_inputs_is_used(tmp_path, caplog):
+    cfg, resume = tiny_config(epochs=2), tmp_path / "resume.pt"
+    _, first, _ = train(cfg, synthetic(0), synthetic(1), CPU, resume)
+    with caplog.at_level(logging.INFO, logger="pickflow.training"):
+        _, again, _ = train(cfg, synthetic(0), synthetic(1), CPU, resume)
+    assert "after epoch 2" in caplog.text
+    pd.testing.assert_frame_equal(first, again)  # nothing retrained: the same rows, timings included
+
+
+def test_a_resume_file_that_carries_code_is_refused_without_running_it(tmp_path, code_payload):
+    payload, marker = code_payload
+    resume = tmp_path / "resume.pt"
+    torch.save({"fingerprint": {}, "rows": payload}, resume)
+    with pytest.raises(InputError, match=r"resume\.pt: refused to load"):
+        run(tiny_config(), resume)
+    assert not marker.exists()
+
+
 def test_expected_particles_below_labels_falls_back_to_pn_loudly(caplog):
     with caplog.at_level(logging.WARNING):
         _, summary, _ = run(tiny_config(expected_particles=2, epochs=1))
     assert summary["loss_fell_back_to_pn"] is True and summary["loss"] == "PN"
     assert "falls back to PN" in caplog.text
+
+
+def test_a_class_prior_of_one_or_more_stops_before_training():
+    # 2 micrographs of 96 x 96 pixels hold 18432 pixels: 320 particles of 29 pixels each fill them
+    with pytest.raises(TrainingError, match=r"class prior pi=1\.01 >= 1: train\.expected_particles \(320"):
+        run(tiny_config(expected_particles=320))
 
 
 def test_nan_loss_stops_with_underfitting_hint():

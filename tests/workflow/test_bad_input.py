@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import mrcfile
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 
-from tests.workflow.helpers import TINY_CONFIG, make_workdir, merge, snakemake, write_config
+from tests.workflow.helpers import (
+    TINY_CONFIG,
+    RunsCode,
+    make_workdir,
+    merge,
+    planned_jobs,
+    snakemake,
+    write_config,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -27,6 +37,34 @@ def test_micrograph_list_naming_a_missing_file(workdir):
     write_config(workdir, merge(TINY_CONFIG, {"micrographs": {"path": "list.txt"}}))
     message = dry_run_error(workdir)
     assert "nope.mrc" in message and "do not exist" in message
+
+
+@pytest.mark.parametrize("fmt", ["topaz", "auto"])
+def test_one_topaz_coordinate_file_is_read_as_labels(workdir, fmt):
+    labels = pd.read_csv(workdir / "data/coordinates.csv")
+    topaz = labels.rename(columns={"micrograph": "image_name", "x": "x_coord", "y": "y_coord"})
+    topaz.to_csv(workdir / "data/picks.txt", sep="\t", index=False)
+    write_config(workdir, merge(TINY_CONFIG, {"labels": {"coordinates": "data/picks.txt", "format": fmt}}))
+    assert planned_jobs(workdir)["train"] == 1
+    result = snakemake(workdir, "--cores", "1", "results/labels/labels.csv")
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_csv(workdir / "results/labels/labels.csv")) == len(labels)
+
+
+def test_an_empty_list_of_coordinate_files_says_the_list_is_empty(workdir):
+    (workdir / "data/list.txt").write_text("\n")
+    write_config(workdir, merge(TINY_CONFIG, {"labels": {"coordinates": "data/list.txt"}}))
+    assert "list.txt: the list is empty; it should name the coordinate files" in dry_run_error(workdir)
+
+
+def test_a_directory_as_micrographs_path_asks_for_a_glob(workdir):
+    write_config(workdir, merge(TINY_CONFIG, {"micrographs": {"path": "data/micrographs"}}))
+    assert "data/micrographs is a directory: give a glob of the micrographs" in dry_run_error(workdir)
+
+
+def test_a_broken_link_among_the_micrographs_is_named(workdir):
+    (workdir / "data/micrographs/gone.png").symlink_to(workdir / "nowhere.png")
+    assert "gone.png: symbolic link to" in dry_run_error(workdir)
 
 
 def test_glob_matching_nothing(workdir):
@@ -69,12 +107,43 @@ def test_too_few_labeled_micrographs_for_the_split(tmp_path):
         ({"pick": {"threshold": {"mode": "magic"}}}, "magic"),
         ({"trian": {"epochs": 2}}, "trian"),
         ({"train": {"epoch": 2}}, "epoch"),
+        ({"train": {"epochs": 2.0}}, "train.epochs: 2.0 must be a whole number"),
+        ({"train": {"minibatch_size": 16.0}}, "train.minibatch_size: 16.0 must be a whole number"),
+        ({"train": {"learning_rate": float("nan")}}, "train.learning_rate: nan is not a finite number"),
+        ({"train": {"expected_particles": float("inf")}}, "train.expected_particles: inf is not a finite number"),
     ],
 )
 def test_config_values_are_schema_checked(workdir, override, expected):
     write_config(workdir, merge(TINY_CONFIG, override))
     message = dry_run_error(workdir)
     assert expected in message
+
+
+def test_a_missing_required_key_is_named_in_one_line(workdir):
+    write_config(workdir, {key: value for key, value in TINY_CONFIG.items() if key != "particle_diameter"})
+    message = dry_run_error(workdir)
+    assert "particle_diameter: missing; set it in config.yaml" in message
+    assert "properties" not in message  # no schema dump
+
+
+def test_a_yaml_syntax_error_names_the_file_and_line(workdir):
+    (workdir / "config.yaml").write_text("micrographs:\n  path: [data\n")
+    assert "config.yaml: not valid YAML at line 3" in dry_run_error(workdir)
+
+
+def test_numbers_pyyaml_reads_as_strings_are_numbers(workdir):
+    text = (workdir / "config.yaml").read_text()
+    (workdir / "config.yaml").write_text(text.replace("learning_rate: 0.002", "learning_rate: 2e-3"))
+    result = snakemake(workdir, "--dry-run", "--printshellcmds")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_class_prior_of_one_or_more_fails_before_any_job(workdir):
+    # 3 micrographs of 1024 x 1024 pixels, downsampled 4x: 65536 pixels each, 29 per particle at radius 3
+    write_config(workdir, merge(TINY_CONFIG, {"train": {"expected_particles": 3000}}))
+    message = dry_run_error(workdir)
+    assert "train.expected_particles=3000 with train.label_radius=3 gives a class prior pi=1.33" in message
+    assert "preprocess.downsample/target_pixel_size" in message and "below 2260" in message
 
 
 def test_forbidden_model_combination(workdir):
@@ -107,3 +176,22 @@ def test_bad_micrograph_content_fails_its_job_without_output(tmp_path, problem):
     assert {"truncated": "truncated or corrupt", "nan": "NaN", "constant": "zero variance"}[problem] in log
     assert not (workdir / "results/preprocessed/bad.mrc").exists()
     assert not list((workdir / "results/preprocessed").glob(".*"))  # no temporary leftovers
+
+
+def test_a_shared_model_file_that_carries_code_fails_its_job_without_running_it(tmp_path):
+    workdir = make_workdir(tmp_path, n_micrographs=2, pick={"batches": 1})
+    keys = [p.stem for p in sorted((workdir / "data/micrographs").glob("*.png"))]
+    result = snakemake(workdir, "--cores", "1", *[f"results/preprocessed/{key}.mrc" for key in keys])
+    assert result.returncode == 0, result.stderr
+    marker = tmp_path / "code_ran"
+    (workdir / "results/train").mkdir(parents=True)
+    torch.save(
+        {"model_config": {"name": "conv31"}, "state_dict": {}, "x": RunsCode(marker)},
+        workdir / "results/train/model.pt",
+    )
+    result = snakemake(workdir, "--cores", "1", "--allowed-rules", "score", "--", "results/pick/candidates/batch0.csv")
+    assert result.returncode != 0
+    log = (workdir / "logs/score/batch0.log").read_text()
+    assert "results/train/model.pt: refused to load: the file holds Python objects" in log
+    assert not marker.exists()
+    assert not (workdir / "results/pick/candidates/batch0.csv").exists()

@@ -4,7 +4,6 @@ import os
 import sys
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
 # The scripts of all jobs import the pickflow package of this checkout: put it on the path
@@ -23,7 +22,6 @@ from pickflow import config as pickflow_config  # noqa: E402
 from pickflow import crossval as pickflow_crossval  # noqa: E402
 from pickflow import cryosparc as pickflow_cryosparc  # noqa: E402
 from pickflow import inputs as pickflow_inputs  # noqa: E402
-from pickflow.errors import InputError  # noqa: E402
 
 PLOTS = [
     "training",
@@ -37,14 +35,7 @@ PLOTS = [
 CV_PLOTS = ["cv_metric_vs_value", "cv_metric_vs_epoch", "cv_fold_curves"]
 
 
-def _checked(function, *args):
-    """Run an input check; report its message as a workflow error (no traceback)."""
-    try:
-        return function(*args)
-    except InputError as exc:
-        raise WorkflowError(str(exc)) from None
-
-
+_checked = pickflow_config.checked
 _checked(pickflow_config.check_semantics, config)
 MICROGRAPHS = _checked(
     pickflow_inputs.discover_micrographs, config["micrographs"]["path"]
@@ -52,7 +43,10 @@ MICROGRAPHS = _checked(
 # Each micrograph's path as the input named it: the STAR outputs name micrographs by it, as RELION does.
 MICROGRAPH_NAMES = {key: str(path) for key, path in MICROGRAPHS.items()}
 COORDINATE_FILES = _checked(
-    pickflow_inputs.coordinate_files, config["labels"]["coordinates"]
+    pickflow_inputs.coordinate_files,
+    config["labels"]["coordinates"],
+    Path("."),
+    config["labels"]["format"],
 )
 LABELED = sorted(
     _checked(
@@ -62,6 +56,7 @@ LABELED = sorted(
         pickflow_config.label_params(config),
     )["micrograph"].unique()
 )
+_checked(pickflow_config.check_prior, config, [MICROGRAPHS[key] for key in LABELED])
 _checked(
     pickflow_inputs.check_split_possible,
     len(LABELED),

@@ -1,0 +1,85 @@
+"""The config checks: schema errors in one line naming the key, numbers PyYAML reads as strings,
+whole and finite numbers, YAML syntax errors with file and line."""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+
+import pytest
+import yaml
+
+from pickflow.config import load_config
+from pickflow.errors import InputError
+from tests.workflow.helpers import TINY_CONFIG, merge
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return path
+
+
+def dumped(**overrides) -> str:
+    return yaml.safe_dump(merge(TINY_CONFIG, overrides), sort_keys=False)
+
+
+def test_the_tiny_config_is_valid(tmp_path):
+    config = load_config(write(tmp_path, dumped()))
+    assert config["train"]["epochs"] == 3 and config["cv"]["folds"] == 3  # defaults filled in
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"train": {"epochs": 2.0}}, "train.epochs: 2.0 must be a whole number written without a decimal point (2)"),
+        ({"train": {"minibatch_size": 16.0}}, "train.minibatch_size: 16.0 must be a whole number"),
+        ({"train": {"learning_rate": math.nan}}, "train.learning_rate: nan is not a finite number"),
+        ({"train": {"expected_particles": math.inf}}, "train.expected_particles: inf is not a finite number"),
+        ({"pick": {"threshold": {"value": -math.inf}}}, "pick.threshold.value: -inf is not a finite number"),
+        (
+            {"cv": {"enabled": True, "parameter": "epoch_size", "values": [10, 20.0]}},
+            "cv.values[1]: 20.0 must be a whole number",
+        ),
+    ],
+)
+def test_numbers_must_be_finite_and_counts_whole(tmp_path, override, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        load_config(write(tmp_path, dumped(**override)))
+
+
+def test_numbers_written_as_1e_minus_4_are_read_as_numbers(tmp_path):
+    text = dumped().replace("learning_rate: 0.002", "learning_rate: 1e-4")
+    assert "learning_rate: 1e-4" in text and yaml.safe_load(text)["train"]["learning_rate"] == "1e-4"
+    assert load_config(write(tmp_path, text))["train"]["learning_rate"] == 1e-4
+    text = dumped(cv={"enabled": True, "parameter": "learning_rate", "values": [1, 2]}).replace(
+        "- 1\n  - 2", "- 1e-4\n  - 2e-4"
+    )
+    assert load_config(write(tmp_path, text))["cv"]["values"] == [1e-4, 2e-4]
+
+
+def test_a_string_that_is_no_number_is_named(tmp_path):
+    with pytest.raises(InputError, match=r"^config: train\.epochs: 'ten' is not of type 'integer'$"):
+        load_config(write(tmp_path, dumped(train={"epochs": "ten"})))
+
+
+def test_a_missing_required_key_is_one_line_naming_it(tmp_path):
+    config = copy.deepcopy(TINY_CONFIG)
+    del config["train"]["expected_particles"]
+    with pytest.raises(InputError) as caught:
+        load_config(write(tmp_path, yaml.safe_dump(config)))
+    assert str(caught.value) == (
+        "config: train.expected_particles: missing; set it in config.yaml (expected particles per micrograph (required))"
+    )
+
+
+def test_a_misspelled_key_is_named(tmp_path):
+    with pytest.raises(InputError, match=r"^config: train: Additional properties .*'epoch' was unexpected"):
+        load_config(write(tmp_path, dumped(train={"epoch": 2})))
+
+
+def test_a_yaml_syntax_error_names_file_and_line(tmp_path):
+    path = write(tmp_path, "micrographs:\n  path: x\n  pixel_size: [1\nparticle_diameter: 3\n")
+    with pytest.raises(InputError, match=r"config\.yaml: not valid YAML at line 4, column \d+: "):
+        load_config(path)
