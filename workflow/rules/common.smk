@@ -19,6 +19,7 @@ envvars:
     "PYTHONPATH",
 
 
+from pickflow import codedeps as pickflow_codedeps  # noqa: E402
 from pickflow import config as pickflow_config  # noqa: E402
 from pickflow import crossval as pickflow_crossval  # noqa: E402
 from pickflow import inputs as pickflow_inputs  # noqa: E402
@@ -75,11 +76,11 @@ for _key in sorted(MICROGRAPHS):
     ).append(_key)
 
 
-def package(*modules):
-    """Package modules imported by a job's script; editing them reruns the job."""
-    return [
-        os.path.join(workflow.basedir, "pickflow", f"{module}.py") for module in modules
-    ]
+def script_code(name):
+    """Digest of scripts/<name>.py and every pickflow module it imports (found from its imports):
+    a rule's params carry it, so editing any of that code reruns the rule's jobs."""
+    root = Path(workflow.basedir)
+    return pickflow_codedeps.code_digest(root / "scripts" / f"{name}.py", root)
 
 
 def micrograph_path(wildcards):
@@ -106,16 +107,6 @@ def preprocessed_dir(wildcards, input):
     return os.path.dirname(input.preprocessed_meta[0])
 
 
-TRAINING_CODE = package(
-    "training",
-    "models",
-    "losses",
-    "sampling",
-    "prior",
-    "evaluation",
-    "extract",
-    "scoring",
-)
 CV_VALUES = (
     {
         pickflow_crossval.value_key(v): v

@@ -2,7 +2,6 @@ rule folds:
     input:
         labels="results/labels/labels.csv",
         split="results/split/split.json",
-        code=package("crossval"),
     output:
         "results/cv/folds.json",
     log:
@@ -12,6 +11,7 @@ rule folds:
         "../../envs/pickflow.yaml"
     params:
         folds={"folds": config["cv"]["folds"], "seed": config["cv"]["seed"]},
+        code=script_code("folds"),
     script:
         "../../scripts/folds.py"
 
@@ -21,7 +21,6 @@ rule cv_train:
         micrographs=preprocessed(LABELED),
         labels="results/labels/labels.csv",
         split="results/cv/folds.json",
-        code=TRAINING_CODE,
     output:
         metrics="results/cv/{value}/fold{fold}/metrics.csv",
         summary="results/cv/{value}/fold{fold}/summary.json",
@@ -33,6 +32,7 @@ rule cv_train:
     params:
         train=cv_fold_params,
         device=config["train"]["device"],
+        code=script_code("train"),
     script:
         "../../scripts/train.py"
 
@@ -40,7 +40,6 @@ rule cv_train:
 rule cv_aggregate:
     input:
         metrics=cv_fold_metrics,
-        code=package("crossval"),
     output:
         table="results/cv/aggregate.csv",
         best="results/cv/best.json",
@@ -51,5 +50,6 @@ rule cv_aggregate:
         "../../envs/pickflow.yaml"
     params:
         cv=config["cv"],
+        code=script_code("cv_aggregate"),
     script:
         "../../scripts/cv_aggregate.py"

@@ -1,7 +1,6 @@
 rule preprocess:
     input:
         micrograph=micrograph_path,
-        code=package("preprocess", "micrographs", "atomic"),
     output:
         mrc="results/preprocessed/{mic}.mrc",
         json="results/preprocessed/{mic}.json",
@@ -14,5 +13,6 @@ rule preprocess:
     threads: config["preprocess"]["threads"]
     params:
         preprocess=pickflow_config.preprocess_params(config),
+        code=script_code("preprocess"),
     script:
         "../../scripts/preprocess.py"

@@ -4,7 +4,6 @@ rule train:
         labels="results/labels/labels.csv",
         split="results/split/split.json",
         cv_best=cv_best,
-        code=TRAINING_CODE,
     output:
         model="results/train/model.pt",
         last="results/train/last.pt",
@@ -18,5 +17,6 @@ rule train:
     params:
         train=final_train_params(),
         device=config["train"]["device"],
+        code=script_code("train"),
     script:
         "../../scripts/train.py"
