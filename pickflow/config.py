@@ -42,11 +42,22 @@ def load_config(path: str | Path) -> dict:
 
 def check_semantics(config: dict) -> None:
     """Errors the schema cannot express (forbidden model combinations, cross-validation values)."""
-    errors = train_errors(config)
+    errors = train_errors(config) + _pixel_size_errors(config)
     if config["cv"]["enabled"]:
         errors += _cv_errors(config)
     if errors:
         raise InputError("config: " + "; ".join(errors))
+
+
+def _pixel_size_errors(config: dict) -> list[str]:
+    target = config["preprocess"]["target_pixel_size"]
+    pixel_size = config["micrographs"]["pixel_size"]
+    if target is not None and target < pixel_size:
+        return [
+            f"preprocess.target_pixel_size ({target} Å) is below micrographs.pixel_size ({pixel_size} Å): "
+            "preprocessing only downsamples; set target_pixel_size to at least the pixel size, or null"
+        ]
+    return []
 
 
 def _cv_errors(config: dict) -> list[str]:

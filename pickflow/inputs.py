@@ -46,6 +46,33 @@ def coordinate_files(pattern: str, base: Path = Path(".")) -> list[Path]:
     return _expand(pattern, base, "coordinate files")
 
 
+def micrograph_problems(micrographs: dict[str, Path]) -> dict[str, str]:
+    """Key -> what is wrong, for every micrograph whose header check fails (empty, truncated, unreadable
+    header, several sections). Reads headers only."""
+    problems = {}
+    for key, path in micrographs.items():
+        try:
+            read_shape(path)
+        except InputError as exc:
+            problems[key] = str(exc)
+    return problems
+
+
+def screen_micrographs(problems: dict[str, str], on_error: str) -> dict[str, str]:
+    """Apply ``micrographs.on_error`` to the micrographs that failed the header check.
+
+    ``fail``: one error listing every bad file and why. ``skip``: return them (key -> reason), to be
+    left out of the run with a warning.
+    """
+    if problems and on_error == "fail":
+        listed = "\n  ".join(problems[key] for key in sorted(problems))
+        raise InputError(
+            f"{len(problems)} micrograph(s) cannot be used:\n  {listed}\n"
+            "Fix or remove these files, or set micrographs.on_error: skip to leave unlabeled ones out of the run."
+        )
+    return dict(sorted(problems.items()))
+
+
 def load_checked_labels(micrographs: dict[str, Path], coordinate_paths: list[Path], fmt: str = "auto") -> pd.DataFrame:
     """Read all labels, match them to micrographs and check they lie inside their images."""
     labels = read_labels(coordinate_paths, micrographs.keys(), fmt)
@@ -59,6 +86,17 @@ def test_count(n_labeled: int, test_fraction: float) -> int:
     if test_fraction <= 0:
         return 0
     return max(1, int(round(n_labeled * test_fraction)))
+
+
+def check_folds_possible(n_labeled: int, test_fraction: float, folds: int) -> None:
+    """Raise unless the training micrographs (labeled minus test) are at least ``cv.folds``."""
+    n_train = n_labeled - test_count(n_labeled, test_fraction)
+    if n_train < folds:
+        raise InputError(
+            f"cv.folds={folds} needs at least {folds} training micrographs, but there are {n_train} "
+            f"({n_labeled} labeled minus {n_labeled - n_train} for the test split). Lower cv.folds, label more "
+            "micrographs or lower split.test_fraction."
+        )
 
 
 def check_split_possible(n_labeled: int, test_fraction: float) -> None:

@@ -6,6 +6,7 @@ Array convention everywhere in pickflow: ``image[y, x]``, y = row, x = column.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import mrcfile
@@ -51,23 +52,56 @@ def _squeeze_single_section(data: np.ndarray, path: Path) -> np.ndarray:
     return data
 
 
+def _mrc_shape(path: Path) -> tuple[int, int]:
+    """``(ny, nx)`` from an MRC header; raise if the file holds several sections or fewer bytes than it says."""
+    with warnings.catch_warnings():  # permissive mode warns about what the checks below report
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with mrcfile.open(path, header_only=True, permissive=True) as mrc:
+            header = mrc.header
+            nx, ny, nz = (int(header.nx), int(header.ny), int(header.nz))
+            dtype = mrcfile.utils.data_dtype_from_header(header)
+            extended = int(header.nsymbt)
+    if nz != 1:
+        raise InputError(f"{path}: MRC has {nz} sections; pickflow needs one micrograph per file.")
+    expected = mrcfile.dtypes.HEADER_DTYPE.itemsize + extended + nx * ny * dtype.itemsize
+    size = path.stat().st_size
+    if size < expected:
+        raise InputError(
+            f"{path}: truncated: the header describes {nx} x {ny} pixels ({expected} bytes) but the file has "
+            f"{size} bytes. Re-copy or re-export it."
+        )
+    return ny, nx
+
+
+def _tiff_shape(path: Path) -> tuple[int, int]:
+    """``(ny, nx)`` from a TIFF's tags; raise if it holds several sections or its data runs past the end."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        shape = tif.series[0].shape
+        page = tif.pages.first
+        end = max((o + n for o, n in zip(page.dataoffsets, page.databytecounts, strict=True)), default=0)
+    size = path.stat().st_size
+    if end > size:
+        raise InputError(f"{path}: truncated: its image data ends at byte {end} but the file has {size} bytes.")
+    return tuple(_squeeze_single_section(np.empty(shape, dtype=np.uint8), path).shape)  # type: ignore[return-value]
+
+
 def read_shape(path: str | os.PathLike[str]) -> tuple[int, int]:
-    """Return ``(ny, nx)`` from the file header without reading the pixels."""
+    """Return ``(ny, nx)`` from the file header without reading the pixels.
+
+    Also a cheap check of the file: empty, unreadable header, several sections, or (MRC, TIFF)
+    fewer bytes than the header describes raise :class:`InputError` naming the file.
+    """
     path = Path(path)
     suffix = _check_suffix(path)
     try:
+        if path.stat().st_size == 0:
+            raise InputError(f"{path}: empty file (0 bytes). Re-copy or re-export it.")
         if suffix in MRC_SUFFIXES:
-            with mrcfile.open(path, header_only=True, permissive=True) as mrc:
-                nx, ny, nz = (int(mrc.header.nx), int(mrc.header.ny), int(mrc.header.nz))
-            if nz != 1:
-                raise InputError(f"{path}: MRC has {nz} sections; pickflow needs one micrograph per file.")
-            return ny, nx
+            return _mrc_shape(path)
         if suffix in TIFF_SUFFIXES:
-            import tifffile
-
-            with tifffile.TiffFile(path) as tif:
-                shape = tif.series[0].shape
-            return tuple(_squeeze_single_section(np.empty(shape, dtype=np.uint8), path).shape)  # type: ignore[return-value]
+            return _tiff_shape(path)
         from PIL import Image
 
         with Image.open(path) as img:

@@ -65,6 +65,27 @@ _checked(
     len(LABELED),
     config["split"]["test_fraction"],
 )
+if config["cv"]["enabled"]:
+    _checked(
+        pickflow_inputs.check_folds_possible,
+        len(LABELED),
+        config["split"]["test_fraction"],
+        config["cv"]["folds"],
+    )
+# Labeled micrographs were header-checked with their labels (a bad one is always an error); the others
+# fail the run or are left out, as micrographs.on_error says.
+SKIPPED = _checked(
+    pickflow_inputs.screen_micrographs,
+    pickflow_inputs.micrograph_problems(
+        {key: path for key, path in MICROGRAPHS.items() if key not in LABELED}
+    ),
+    config["micrographs"]["on_error"],
+)
+for _reason in SKIPPED.values():
+    logger.warning(
+        f"pickflow: LEFT OUT of this run (micrographs.on_error: skip), no picks: {_reason}"
+    )
+MICROGRAPHS = {key: path for key, path in MICROGRAPHS.items() if key not in SKIPPED}
 _rf_warning = pickflow_config.receptive_field_warning(config)
 if _rf_warning:
     logger.warning(f"pickflow: {_rf_warning}")
@@ -159,6 +180,7 @@ def final_outputs():
     """Everything a run produces: picks in every format, figures, and the report summary."""
     plots = PLOTS + (CV_PLOTS if config["cv"]["enabled"] else [])
     return [
+        "results/inputs/skipped.json",
         "results/picks/particles.star",
         "results/picks/particles.csv",
         "results/picks/particles_topaz.txt",

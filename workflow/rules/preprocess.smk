@@ -16,3 +16,18 @@ rule preprocess:
         code=script_code("preprocess"),
     script:
         "../../scripts/preprocess.py"
+
+
+rule skipped_micrographs:
+    output:
+        "results/inputs/skipped.json",
+    log:
+        "logs/skipped_micrographs.log",
+    localrule: True
+    conda:
+        "../../envs/pickflow.yaml"
+    params:
+        skipped=SKIPPED,
+        code=script_code("skipped"),
+    script:
+        "../../scripts/skipped.py"
