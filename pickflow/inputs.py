@@ -9,7 +9,7 @@ import pandas as pd
 
 from .coordinates import check_inside, read_labels
 from .errors import InputError
-from .micrographs import SUFFIXES, micrograph_key, read_shape
+from .micrographs import SUFFIXES, Header, micrograph_key, read_header, read_shape
 
 
 def _expand(pattern: str, base: Path, what: str) -> list[Path]:
@@ -46,16 +46,16 @@ def coordinate_files(pattern: str, base: Path = Path(".")) -> list[Path]:
     return _expand(pattern, base, "coordinate files")
 
 
-def micrograph_problems(micrographs: dict[str, Path]) -> dict[str, str]:
-    """Key -> what is wrong, for every micrograph whose header check fails (empty, truncated, unreadable
-    header, several sections). Reads headers only."""
-    problems = {}
+def read_headers(micrographs: dict[str, Path]) -> tuple[dict[str, Header], dict[str, str]]:
+    """Headers of the micrographs that pass the header check, and key -> what is wrong for the others
+    (empty, truncated, unreadable header, several sections). Reads headers only."""
+    headers, problems = {}, {}
     for key, path in micrographs.items():
         try:
-            read_shape(path)
+            headers[key] = read_header(path)
         except InputError as exc:
             problems[key] = str(exc)
-    return problems
+    return headers, problems
 
 
 def screen_micrographs(problems: dict[str, str], on_error: str) -> dict[str, str]:

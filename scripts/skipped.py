@@ -8,7 +8,7 @@ config whose header check fails:
 from pickflow.atomic import write_json
 from pickflow.cli import config_parser, entry
 from pickflow.config import load_config
-from pickflow.inputs import discover_micrographs, micrograph_problems
+from pickflow.inputs import discover_micrographs, read_headers
 
 
 def run(output: str, skipped: dict[str, str]) -> None:
@@ -23,7 +23,7 @@ def parser():
 
 def _from_args(a) -> dict:
     micrographs = discover_micrographs(load_config(a.config)["micrographs"]["path"])
-    return {"output": a.output, "skipped": micrograph_problems(micrographs)}
+    return {"output": a.output, "skipped": read_headers(micrographs)[1]}
 
 
 if __name__ == "__main__":

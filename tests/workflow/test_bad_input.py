@@ -174,3 +174,14 @@ def test_target_pixel_size_below_the_pixel_size_names_both_keys(workdir):
     write_config(workdir, merge(TINY_CONFIG, {"preprocess": {"target_pixel_size": 2.0}}))
     message = dry_run_error(workdir)
     assert "preprocess.target_pixel_size (2.0 Å) is below micrographs.pixel_size (5.36 Å)" in message
+
+
+def test_duplicated_labels_are_warned_about_when_the_workflow_is_parsed(workdir):
+    coordinates = workdir / "data/coordinates.csv"
+    rows = coordinates.read_text().splitlines()
+    coordinates.write_text("\n".join([*rows, *rows[1:4]]) + "\n")  # three labels listed twice
+    result = snakemake(workdir, "--dry-run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    assert "pickflow: 3 labels repeat another label of the same micrograph (within 1 px)" in log
+    assert "Remove the duplicates" in log

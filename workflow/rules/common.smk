@@ -23,6 +23,7 @@ from pickflow import codedeps as pickflow_codedeps  # noqa: E402
 from pickflow import config as pickflow_config  # noqa: E402
 from pickflow import crossval as pickflow_crossval  # noqa: E402
 from pickflow import inputs as pickflow_inputs  # noqa: E402
+from pickflow import sanity as pickflow_sanity  # noqa: E402
 from pickflow.errors import InputError  # noqa: E402
 
 PLOTS = [
@@ -52,14 +53,13 @@ MICROGRAPHS = _checked(
 COORDINATE_FILES = _checked(
     pickflow_inputs.coordinate_files, config["labels"]["coordinates"]
 )
-LABELED = sorted(
-    _checked(
-        pickflow_inputs.load_checked_labels,
-        MICROGRAPHS,
-        COORDINATE_FILES,
-        config["labels"]["format"],
-    )["micrograph"].unique()
+LABELS = _checked(
+    pickflow_inputs.load_checked_labels,
+    MICROGRAPHS,
+    COORDINATE_FILES,
+    config["labels"]["format"],
 )
+LABELED = sorted(LABELS["micrograph"].unique())
 _checked(
     pickflow_inputs.check_split_possible,
     len(LABELED),
@@ -74,21 +74,24 @@ if config["cv"]["enabled"]:
     )
 # Labeled micrographs were header-checked with their labels (a bad one is always an error); the others
 # fail the run or are left out, as micrographs.on_error says.
+HEADERS, _problems = pickflow_inputs.read_headers(
+    {key: path for key, path in MICROGRAPHS.items() if key not in LABELED}
+)
 SKIPPED = _checked(
-    pickflow_inputs.screen_micrographs,
-    pickflow_inputs.micrograph_problems(
-        {key: path for key, path in MICROGRAPHS.items() if key not in LABELED}
-    ),
-    config["micrographs"]["on_error"],
+    pickflow_inputs.screen_micrographs, _problems, config["micrographs"]["on_error"]
 )
 for _reason in SKIPPED.values():
     logger.warning(
         f"pickflow: LEFT OUT of this run (micrographs.on_error: skip), no picks: {_reason}"
     )
 MICROGRAPHS = {key: path for key, path in MICROGRAPHS.items() if key not in SKIPPED}
-_rf_warning = pickflow_config.receptive_field_warning(config)
-if _rf_warning:
-    logger.warning(f"pickflow: {_rf_warning}")
+HEADERS.update(pickflow_inputs.read_headers({k: MICROGRAPHS[k] for k in LABELED})[0])
+for _warning in [
+    pickflow_config.receptive_field_warning(config),
+    *pickflow_sanity.input_warnings(config, LABELS, HEADERS),
+]:
+    if _warning:
+        logger.warning(f"pickflow: {_warning}")
 
 BATCHES = {}
 for _key in sorted(MICROGRAPHS):
