@@ -100,6 +100,18 @@ for _key in sorted(MICROGRAPHS):
     ).append(_key)
 
 
+def gpu_job_resources(device, minutes):
+    """Generic resources of a training or scoring job: a GPU (none when the config pins the device to
+    the CPU), the job's threads as CPUs per GPU, memory and a runtime that grow on each retry. Site
+    specifics (partitions, account, GPU model) stay in the profile."""
+    return {
+        "gpu": pickflow_config.gpus(device),
+        "cpus_per_gpu": lambda wildcards, threads: threads,
+        "mem_mb": lambda wildcards, attempt: 16000 * attempt,
+        "runtime": lambda wildcards, attempt: minutes * attempt,
+    }
+
+
 def script_code(name):
     """Digest of scripts/<name>.py and every pickflow module it imports (found from its imports):
     a rule's params carry it, so editing any of that code reruns the rule's jobs."""

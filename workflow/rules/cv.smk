@@ -29,6 +29,8 @@ rule cv_train:
     conda:
         "../../envs/pickflow.yaml"
     threads: config["train"]["threads"]
+    resources:
+        **gpu_job_resources(config["train"]["device"], minutes=240),
     params:
         train=cv_fold_params,
         device=config["train"]["device"],

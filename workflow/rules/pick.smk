@@ -10,6 +10,8 @@ rule score:
     conda:
         "../../envs/pickflow.yaml"
     threads: config["pick"]["threads"]
+    resources:
+        **gpu_job_resources(config["pick"]["device"], minutes=120),
     params:
         pick=pickflow_config.pick_params(config),
         device=config["pick"]["device"],

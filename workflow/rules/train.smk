@@ -14,6 +14,8 @@ rule train:
     conda:
         "../../envs/pickflow.yaml"
     threads: config["train"]["threads"]
+    resources:
+        **gpu_job_resources(config["train"]["device"], minutes=240),
     params:
         train=final_train_params(),
         device=config["train"]["device"],
