@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -107,3 +108,11 @@ def check_split_possible(n_labeled: int, test_fraction: float) -> None:
             f"only {n_labeled} labeled micrograph(s), but split.test_fraction={test_fraction} needs {n_test} for testing "
             "and at least one more for training. Label more micrographs or lower split.test_fraction."
         )
+
+
+def recorded_identity(meta_path: str | Path) -> str | None:
+    """The preprocessing identity recorded in a preprocessed micrograph's .json, None when absent."""
+    try:
+        return json.loads(Path(meta_path).read_text()).get("identity")
+    except (OSError, ValueError):
+        return None

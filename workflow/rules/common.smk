@@ -22,6 +22,7 @@ envvars:
 from pickflow import codedeps as pickflow_codedeps  # noqa: E402
 from pickflow import config as pickflow_config  # noqa: E402
 from pickflow import crossval as pickflow_crossval  # noqa: E402
+from pickflow import fingerprint as pickflow_fingerprint  # noqa: E402
 from pickflow import inputs as pickflow_inputs  # noqa: E402
 from pickflow import sanity as pickflow_sanity  # noqa: E402
 from pickflow.errors import InputError  # noqa: E402
@@ -120,7 +121,40 @@ def script_code(name):
 
 
 def micrograph_path(wildcards):
-    return str(MICROGRAPHS[wildcards.mic])
+    """The input micrograph, ancient: its content fingerprint (params) decides reruns, not its file time."""
+    return ancient(str(MICROGRAPHS[wildcards.mic]))
+
+
+FINGERPRINTS = pickflow_fingerprint.cached_fingerprints(
+    MICROGRAPHS, Path(".snakemake/pickflow/fingerprints.json")
+)
+
+
+def preprocessing_identity(key):
+    """Digest of everything a preprocessed micrograph follows from: the micrograph's content
+    fingerprint, the preprocessing settings and code. Its preprocessing job records it in the .json.
+    """
+    return pickflow_codedeps.digest_of(
+        [
+            pickflow_config.preprocess_params(config),
+            script_code("preprocess"),
+            FINGERPRINTS[key],
+        ]
+    )
+
+
+def preprocessed_dependencies(keys):
+    """The .json of each preprocessed micrograph of ``keys`` (jobs read the .mrc named in their params).
+    Ancient when it records the current preprocessing_identity: then regenerating a purged .mrc makes
+    the same file, and reruns nothing downstream. Otherwise a plain input, so a change propagates.
+    """
+    found = []
+    for key, path in zip(keys, preprocessed(keys, "json")):
+        unchanged = pickflow_inputs.recorded_identity(path) == preprocessing_identity(
+            key
+        )
+        found.append(ancient(path) if unchanged else path)
+    return found
 
 
 def preprocessed(keys, suffix="mrc"):

@@ -18,7 +18,7 @@ rule folds:
 
 rule cv_train:
     input:
-        micrographs=preprocessed(LABELED),
+        preprocessed=preprocessed_dependencies(LABELED),
         labels="results/labels/labels.csv",
         split="results/cv/folds.json",
     output:
@@ -33,6 +33,7 @@ rule cv_train:
         **gpu_job_resources(config["train"]["device"], minutes=240),
     params:
         train=cv_fold_params,
+        micrographs=preprocessed(LABELED),
         device=config["train"]["device"],
         code=script_code("train"),
     script:

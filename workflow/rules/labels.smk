@@ -1,7 +1,7 @@
 rule labels:
     input:
         coordinates=COORDINATE_FILES,
-        meta=preprocessed(LABELED, "json"),
+        meta=preprocessed_dependencies(LABELED),
     output:
         "results/labels/labels.csv",
     log:

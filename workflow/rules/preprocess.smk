@@ -13,6 +13,7 @@ rule preprocess:
     threads: config["preprocess"]["threads"]
     params:
         preprocess=pickflow_config.preprocess_params(config),
+        identity=lambda wildcards: preprocessing_identity(wildcards.mic),
         code=script_code("preprocess"),
     script:
         "../../scripts/preprocess.py"

@@ -1,6 +1,6 @@
 rule train:
     input:
-        micrographs=preprocessed(LABELED),
+        preprocessed=preprocessed_dependencies(LABELED),
         labels="results/labels/labels.csv",
         split="results/split/split.json",
         cv_best=cv_best,
@@ -18,6 +18,7 @@ rule train:
         **gpu_job_resources(config["train"]["device"], minutes=240),
     params:
         train=final_train_params(),
+        micrographs=preprocessed(LABELED),
         device=config["train"]["device"],
         code=script_code("train"),
     script:
