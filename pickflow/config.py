@@ -166,11 +166,22 @@ def check_semantics(config: dict) -> None:
     errors = _value_errors(config, schema) + _cv_value_errors(config, schema)
     if errors:
         raise InputError("config: " + "; ".join(errors))
-    errors = train_errors(config)
+    errors = train_errors(config) + _pixel_size_errors(config)
     if config["cv"]["enabled"]:
         errors += _cv_errors(config)
     if errors:
         raise InputError("config: " + "; ".join(errors))
+
+
+def _pixel_size_errors(config: dict) -> list[str]:
+    target = config["preprocess"]["target_pixel_size"]
+    pixel_size = config["micrographs"]["pixel_size"]
+    if target is not None and target < pixel_size:
+        return [
+            f"preprocess.target_pixel_size ({target} Å) is below micrographs.pixel_size ({pixel_size} Å): "
+            "preprocessing only downsamples; set target_pixel_size to at least the pixel size, or null"
+        ]
+    return []
 
 
 def _cv_errors(config: dict) -> list[str]:
@@ -353,6 +364,11 @@ def box_size(config: dict) -> int:
     return int(
         config["pick"]["box_size"] or round(1.5 * config["particle_diameter"] / config["micrographs"]["pixel_size"])
     )
+
+
+def gpus(device: str) -> int:
+    """GPUs a training or scoring job asks the scheduler for: none when the config pins it to the CPU."""
+    return 0 if device == "cpu" else 1
 
 
 def batch_of(key: str, batches: int) -> int:

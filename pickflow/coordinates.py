@@ -163,27 +163,70 @@ def _read_box(path: Path) -> pd.DataFrame:
     return pd.DataFrame({"micrograph": path.stem, "x": x, "y": y, "from_file": True})
 
 
+# A coordinate file named after its micrograph may add one of these words after the micrograph name,
+# joined by one of FILE_NAME_SEPARATORS: ``mic_autopick.star``, ``mic-coords.box``, ``mic.picks.star``.
+FILE_NAME_SUFFIXES = (
+    "autopick",
+    "manualpick",
+    "pick",
+    "picks",
+    "picked",
+    "coords",
+    "coordinates",
+    "particles",
+    "topaz",
+    "cryolo",
+    "pickflow",
+)
+FILE_NAME_SEPARATORS = ("_", "-", ".")
+
+
+def keys_matching_file_name(stem: str, keys: Iterable[str]) -> list[str]:
+    """Micrograph keys a file stem can name: the key itself, or key + separator + a known suffix.
+
+    The suffix is compared case-insensitively; anything else after the key (``mic12`` for ``mic1``,
+    ``mic_DW_autopick`` for ``mic``) does not match.
+    """
+    endings = {""} | {sep + word for sep in FILE_NAME_SEPARATORS for word in FILE_NAME_SUFFIXES}
+    return sorted(k for k in keys if stem.startswith(k) and stem[len(k) :].lower() in endings)
+
+
+def _match_file_names(names: Iterable[str], keys: Iterable[str], source: str) -> dict[str, str | None]:
+    """Map file stems onto keys (None when no key matches); raise when a stem fits several keys."""
+    keys = list(keys)
+    matches = {name: keys_matching_file_name(name, keys) for name in names}
+    ambiguous = {name: found for name, found in matches.items() if len(found) > 1}
+    if ambiguous:
+        listed = "; ".join(f"'{name}' fits {', '.join(found)}" for name, found in sorted(ambiguous.items()))
+        raise InputError(
+            f"{source}: the file name cannot tell which micrograph these coordinates belong to: {listed}. "
+            "Rename the coordinate file to the micrograph's name (optionally + _autopick), "
+            "or use a format that names the micrograph in each row (STAR with _rlnMicrographName, CSV, Topaz)."
+        )
+    return {name: (found[0] if found else None) for name, found in matches.items()}
+
+
 def resolve_names(table: pd.DataFrame, keys: Iterable[str], source: str) -> pd.DataFrame:
     """Map coordinate rows onto micrograph keys; raise one error listing every unknown name.
 
-    Rows named after their file (``from_file``) may carry a suffix after the micrograph name
-    (RELION's ``mic_autopick.star``): the longest micrograph key that prefixes the name wins.
+    Rows named after their file (``from_file``) match a key exactly or with a known suffix (see
+    :func:`keys_matching_file_name`); a file name that fits two keys is an error.
     """
-    key_set = set(keys)
+    keys = list(keys)
     names = table["micrograph"].astype(str)
-    resolved = names.where(names.isin(key_set))
-    file_named = table["from_file"].astype(bool) & resolved.isna()
+    file_named = table["from_file"].astype(bool)
+    resolved = names.where(names.isin(set(keys)) & ~file_named)
     if file_named.any():
-        by_length = sorted(key_set, key=len, reverse=True)
-        lookup = {name: next((k for k in by_length if name.startswith(k)), None) for name in names[file_named].unique()}
+        lookup = _match_file_names(names[file_named].unique(), keys, source)
         resolved[file_named] = names[file_named].map(lookup)
     unknown = sorted(names[resolved.isna()].unique())
     if unknown:
         shown = ", ".join(unknown[:20]) + (f" (+{len(unknown) - 20} more)" if len(unknown) > 20 else "")
         raise InputError(
             f"{source}: coordinates for micrographs that are not in the micrograph list: {shown}. "
-            "Names are matched by basename without extension; add these micrographs to micrographs.path "
-            "or remove their coordinates."
+            "Names are matched by basename without extension; a file named after its micrograph may add "
+            f"one of {', '.join(FILE_NAME_SUFFIXES)} after _, - or . (mic_autopick.star). "
+            "Add these micrographs to micrographs.path or remove their coordinates."
         )
     out = table.drop(columns="from_file").copy()
     out["micrograph"] = resolved.astype(str)

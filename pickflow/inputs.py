@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 
 from .coordinates import check_inside, read_labels
 from .errors import InputError
-from .micrographs import SUFFIXES, micrograph_key, read_shape
+from .micrographs import SUFFIXES, Header, micrograph_key, read_header, read_shape
 from .relion import read_micrograph_names
 
 GLOB_CHARACTERS = "*?["
@@ -128,6 +129,33 @@ def _is_topaz_table(path: Path) -> bool:
     return TOPAZ_HEADER <= set(first.split())
 
 
+def read_headers(micrographs: dict[str, Path]) -> tuple[dict[str, Header], dict[str, str]]:
+    """Headers of the micrographs that pass the header check, and key -> what is wrong for the others
+    (empty, truncated, unreadable header, several sections). Reads headers only."""
+    headers, problems = {}, {}
+    for key, path in micrographs.items():
+        try:
+            headers[key] = read_header(path)
+        except InputError as exc:
+            problems[key] = str(exc)
+    return headers, problems
+
+
+def screen_micrographs(problems: dict[str, str], on_error: str) -> dict[str, str]:
+    """Apply ``micrographs.on_error`` to the micrographs that failed the header check.
+
+    ``fail``: one error listing every bad file and why. ``skip``: return them (key -> reason), to be
+    left out of the run with a warning.
+    """
+    if problems and on_error == "fail":
+        listed = "\n  ".join(problems[key] for key in sorted(problems))
+        raise InputError(
+            f"{len(problems)} micrograph(s) cannot be used:\n  {listed}\n"
+            "Fix or remove these files, or set micrographs.on_error: skip to leave unlabeled ones out of the run."
+        )
+    return dict(sorted(problems.items()))
+
+
 def load_checked_labels(
     micrographs: dict[str, Path], coordinate_paths: list[Path], settings: dict | None = None
 ) -> pd.DataFrame:
@@ -148,6 +176,17 @@ def test_count(n_labeled: int, test_fraction: float) -> int:
     return max(1, int(round(n_labeled * test_fraction)))
 
 
+def check_folds_possible(n_labeled: int, test_fraction: float, folds: int) -> None:
+    """Raise unless the training micrographs (labeled minus test) are at least ``cv.folds``."""
+    n_train = n_labeled - test_count(n_labeled, test_fraction)
+    if n_train < folds:
+        raise InputError(
+            f"cv.folds={folds} needs at least {folds} training micrographs, but there are {n_train} "
+            f"({n_labeled} labeled minus {n_labeled - n_train} for the test split). Lower cv.folds, label more "
+            "micrographs or lower split.test_fraction."
+        )
+
+
 def check_split_possible(n_labeled: int, test_fraction: float) -> None:
     """Raise unless the labeled micrographs leave at least one for training after the test split."""
     n_test = test_count(n_labeled, test_fraction)
@@ -156,3 +195,11 @@ def check_split_possible(n_labeled: int, test_fraction: float) -> None:
             f"only {n_labeled} labeled micrograph(s), but split.test_fraction={test_fraction} needs {n_test} for testing "
             "and at least one more for training. Label more micrographs or lower split.test_fraction."
         )
+
+
+def recorded_identity(meta_path: str | Path) -> str | None:
+    """The preprocessing identity recorded in a preprocessed micrograph's .json, None when absent."""
+    try:
+        return json.loads(Path(meta_path).read_text()).get("identity")
+    except (OSError, ValueError):
+        return None

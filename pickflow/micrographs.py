@@ -9,6 +9,8 @@ coordinate means the same particle in pickflow and in RELION.
 from __future__ import annotations
 
 import os
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import mrcfile
@@ -54,27 +56,75 @@ def _squeeze_single_section(data: np.ndarray, path: Path) -> np.ndarray:
     return data
 
 
+@dataclass(frozen=True)
+class Header:
+    """What a micrograph's header says: ``shape = (ny, nx)`` and, for MRC, the pixel size in Å (None when the
+    header leaves it at 0)."""
+
+    shape: tuple[int, int]
+    pixel_size: float | None = None
+
+
+def _mrc_header(path: Path) -> Header:
+    """The header of an MRC file; raise if the file holds several sections or fewer bytes than it says."""
+    with warnings.catch_warnings():  # permissive mode warns about what the checks below report
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with mrcfile.open(path, header_only=True, permissive=True) as mrc:
+            header = mrc.header
+            nx, ny, nz = (int(header.nx), int(header.ny), int(header.nz))
+            dtype = mrcfile.utils.data_dtype_from_header(header)
+            extended = int(header.nsymbt)
+            voxel = float(mrc.voxel_size.x)
+    if nz != 1:
+        raise InputError(f"{path}: MRC has {nz} sections; pickflow needs one micrograph per file.")
+    expected = mrcfile.dtypes.HEADER_DTYPE.itemsize + extended + nx * ny * dtype.itemsize
+    size = path.stat().st_size
+    if size < expected:
+        raise InputError(
+            f"{path}: truncated: the header describes {nx} x {ny} pixels ({expected} bytes) but the file has "
+            f"{size} bytes. Re-copy or re-export it."
+        )
+    return Header((ny, nx), voxel if voxel > 0 else None)
+
+
+def _tiff_shape(path: Path) -> tuple[int, int]:
+    """``(ny, nx)`` from a TIFF's tags; raise if it holds several sections or its data runs past the end."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        shape = tif.series[0].shape
+        page = tif.pages.first
+        end = max((o + n for o, n in zip(page.dataoffsets, page.databytecounts, strict=True)), default=0)
+    size = path.stat().st_size
+    if end > size:
+        raise InputError(f"{path}: truncated: its image data ends at byte {end} but the file has {size} bytes.")
+    return tuple(_squeeze_single_section(np.empty(shape, dtype=np.uint8), path).shape)  # type: ignore[return-value]
+
+
 def read_shape(path: str | os.PathLike[str]) -> tuple[int, int]:
-    """Return ``(ny, nx)`` from the file header without reading the pixels."""
+    """Return ``(ny, nx)`` from the file header without reading the pixels (see :func:`read_header`)."""
+    return read_header(path).shape
+
+
+def read_header(path: str | os.PathLike[str]) -> Header:
+    """Read the file header without the pixels.
+
+    Also a cheap check of the file: empty, unreadable header, several sections, or (MRC, TIFF)
+    fewer bytes than the header describes raise :class:`InputError` naming the file.
+    """
     path = Path(path)
     suffix = _check_suffix(path)
     try:
+        if path.stat().st_size == 0:
+            raise InputError(f"{path}: empty file (0 bytes). Re-copy or re-export it.")
         if suffix in MRC_SUFFIXES:
-            with mrcfile.open(path, header_only=True, permissive=True) as mrc:
-                nx, ny, nz = (int(mrc.header.nx), int(mrc.header.ny), int(mrc.header.nz))
-            if nz != 1:
-                raise InputError(f"{path}: MRC has {nz} sections; pickflow needs one micrograph per file.")
-            return ny, nx
+            return _mrc_header(path)
         if suffix in TIFF_SUFFIXES:
-            import tifffile
-
-            with tifffile.TiffFile(path) as tif:
-                shape = tif.series[0].shape
-            return tuple(_squeeze_single_section(np.empty(shape, dtype=np.uint8), path).shape)  # type: ignore[return-value]
+            return Header(_tiff_shape(path))
         from PIL import Image
 
         with Image.open(path) as img:
-            return img.height, img.width
+            return Header((img.height, img.width))
     except InputError:
         raise
     except Exception as exc:

@@ -11,11 +11,12 @@ from pickflow.micrographs import micrograph_key, read_micrograph, write_mrc
 from pickflow.preprocess import preprocess_image
 
 
-def run(micrograph: str, out_mrc: str, out_json: str, params: dict) -> None:
+def run(micrograph: str, out_mrc: str, out_json: str, params: dict, identity: str | None = None) -> None:
     image = read_micrograph(micrograph)
     key = micrograph_key(micrograph)
     result, meta = preprocess_image(image, key, params)
     meta["source"] = str(micrograph)
+    meta["identity"] = identity  # what the output follows from (see preprocessing_identity in common.smk)
     write_mrc(out_mrc, result, meta["pixel_size"])
     write_json(out_json, meta)
 
@@ -44,5 +45,6 @@ if __name__ == "__main__":
             "out_mrc": s.output.mrc,
             "out_json": s.output.json,
             "params": s.params.preprocess,
+            "identity": s.params.identity,
         },
     )

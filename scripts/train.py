@@ -109,7 +109,7 @@ def _from_args(a) -> dict:
 def _from_job(s) -> dict:
     outputs = {k: s.output[k] for k in ("model", "last", "metrics", "summary") if k in s.output.keys()}
     return {
-        "micrographs": list(s.input.micrographs),
+        "micrographs": list(s.params.micrographs),
         "labels": s.input.labels,
         "split": s.input.split,
         "outputs": outputs,

@@ -22,7 +22,7 @@ from tests.workflow.helpers import REPO, make_workdir, snakemake_argv
 
 pytestmark = pytest.mark.slurm
 
-THREADS = ["--set-threads", "train=2", "score=2"]
+THREADS = ["--set-threads", "train=2", "cv_train=2", "score=2"]
 CI_ONLY = ["--slurm-init-seconds-before-status-checks", "1", "--latency-wait", "5", "--verbose"]
 TIMING = ["train_seconds", "eval_seconds"]
 SLURM_ENV = {"SLURM_NODE_CPUS": "16", "SLURM_NODE_MEM_MB": "64000"}
@@ -102,6 +102,33 @@ def test_training_asked_for_a_gpu_and_fell_back_to_cpu(slurm_run):
     assert hardware["device"] == "cpu"
     train_log = (workdir / "logs/train.log").read_text()
     assert f"CUDA_VISIBLE_DEVICES={hardware['cuda_visible_devices']}): falling back to CPU" in train_log
+
+
+def test_every_cross_validation_fold_asked_for_a_gpu(slurm, tmp_path):
+    cv = {"enabled": True, "parameter": "learning_rate", "values": [0.002, 0.005], "folds": 2}
+    config = {**CLUSTER_CONFIG, "split": {"test_fraction": 0.34}, "train": {"device": "auto", "epochs": 1}, "cv": cv}
+    workdir = make_workdir(tmp_path, n_micrographs=6, **config)
+    result = run_on_slurm(workdir, "results/cv/best.json")
+    assert result.returncode == 0, result.stderr[-6000:]
+    log = result.stdout + result.stderr
+    fold_submissions = [line for line in log.splitlines() if "sbatch call" in line and "rule_cv_train" in line]
+    assert len(fold_submissions) == 4, log[-3000:]  # 2 values x 2 folds, one job each
+    for submission in fold_submissions:
+        assert "--gpus=1" in submission and "-p gpu" in submission and "--cpus-per-gpu=2" in submission
+        assert "--mem 16000" in submission, submission
+    # What SLURM itself recorded for those jobs: one GPU each, on the GPU partition.
+    fold_jobs = set(re.findall(r"submitted with SLURM jobid (\d+) \(log: \S*rule_cv_train", log))
+    assert len(fold_jobs) == 4, log[-3000:]
+    queue = subprocess.run(
+        ["squeue", "--states=all", "-h", "-O", "JobID:12,Partition:12,tres-per-job:40"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    recorded = {row[0]: row[1:3] for row in (line.split() for line in queue.splitlines()) if row[0] in fold_jobs}
+    assert set(recorded) == fold_jobs, queue
+    for job_id, (partition, tres) in recorded.items():
+        assert partition == "gpu" and "gpu:1" in tres, (job_id, partition, tres)
+    assert len(list((workdir / "results/cv").glob("*/fold*/metrics.csv"))) == 4
 
 
 def test_outputs_match_a_local_run(slurm_run, local_reference):

@@ -39,7 +39,7 @@ def test_real_star_without_micrograph_name(real_star):
     assert table.loc[0, "y"] == pytest.approx(19.979167)
     assert table.loc[0, "score"] == pytest.approx(0.624705)
     resolved = resolve_names(table, [KEY, "Ucsf_stack_1142"], str(real_star))
-    # longest key that prefixes the file stem wins
+    # the key + a known suffix; 'Ucsf_stack_1142' + '_DW_autopick' is not one
     assert set(resolved["micrograph"]) == {KEY}
     assert "from_file" not in resolved.columns
     np.testing.assert_allclose(resolved["x"], table["x"])
@@ -175,6 +175,52 @@ def test_file_named_rows_without_matching_prefix_are_unknown():
     table = pd.DataFrame({"micrograph": ["other_autopick"], "x": [1.0], "y": [1.0], "from_file": [True]})
     with pytest.raises(InputError, match="other_autopick"):
         resolve_names(table, ["mic"], "src")
+
+
+def _write_nameless_star(path, n: int) -> None:
+    """A RELION STAR file without _rlnMicrographName (as RELION's autopick writes one per micrograph)."""
+    starfile.write(
+        pd.DataFrame({"rlnCoordinateX": np.arange(n, dtype=float) + 10, "rlnCoordinateY": np.full(n, 20.0)}), path
+    )
+
+
+def test_file_named_star_is_not_merged_into_a_prefix_of_its_name(tmp_path):
+    _write_nameless_star(tmp_path / "mic1_autopick.star", 3)
+    _write_nameless_star(tmp_path / "mic12_autopick.star", 5)
+    with pytest.raises(InputError, match="mic12_autopick") as err:
+        read_labels(sorted(tmp_path.glob("*.star")), ["mic1", "mic2"])
+    assert "not in the micrograph list" in str(err.value)
+    labels = read_labels(sorted(tmp_path.glob("*.star")), ["mic1", "mic12"])
+    assert labels.groupby("micrograph").size().to_dict() == {"mic1": 3, "mic12": 5}
+
+
+@pytest.mark.parametrize("name", ["mic1.star", "mic1_autopick.star", "mic1-coords.star", "mic1.picks.star"])
+def test_file_named_star_with_a_separator_and_known_suffix(tmp_path, name):
+    _write_nameless_star(tmp_path / name, 4)
+    labels = read_labels([tmp_path / name], ["mic1", "mic10"])
+    assert (labels["micrograph"] == "mic1").all() and len(labels) == 4
+
+
+@pytest.mark.parametrize("name", ["mic1_DW.star", "mic1autopick.star", "mic1_autopick_old.star"])
+def test_file_named_star_with_an_unknown_suffix_is_an_error(tmp_path, name):
+    _write_nameless_star(tmp_path / name, 2)
+    with pytest.raises(InputError, match="not in the micrograph list") as err:
+        read_labels([tmp_path / name], ["mic1"])
+    assert name.removesuffix(".star") in str(err.value)
+
+
+def test_file_name_fitting_two_micrographs_is_an_ambiguity_error(tmp_path):
+    _write_nameless_star(tmp_path / "a_pick.star", 2)
+    with pytest.raises(InputError, match=r"a_pick\.star: the file name cannot tell") as err:
+        read_labels([tmp_path / "a_pick.star"], ["a", "a_pick", "b"])
+    assert "'a_pick' fits a, a_pick" in str(err.value)
+
+
+def test_eman_box_named_after_a_longer_micrograph_is_unknown(tmp_path):
+    path = tmp_path / "mic12.box"
+    path.write_text("90 190 20 20\n")
+    with pytest.raises(InputError, match="mic12"):
+        read_labels([path], ["mic1"])
 
 
 def test_check_inside_names_the_micrograph():

@@ -239,10 +239,30 @@ def test_micrograph_key(name, key):
     assert micrograph_key(name) == key
 
 
-def test_read_shape_works_on_file_with_missing_data(tmp_path, rng):
-    """The header alone is enough: a file whose pixel block is cut still gives its shape."""
+def test_read_shape_finds_a_truncated_mrc_from_its_header_and_size(tmp_path, rng):
+    """The header and the file size are enough to see that the pixel block is cut."""
     path = _write_mrc(tmp_path / "header.mrc", rng.normal(size=(20, 30)).astype(np.float32))
-    path.write_bytes(path.read_bytes()[: 1024 + 16])
     assert read_shape(path) == (20, 30)
+    path.write_bytes(path.read_bytes()[: 1024 + 16])
+    with pytest.raises(InputError, match=r"header\.mrc: truncated: .* 30 x 20 pixels \(3424 bytes\) .* 1040 bytes"):
+        read_shape(path)
     with pytest.raises(InputError, match=r"header\.mrc"):
         read_micrograph(path)
+
+
+def test_read_shape_finds_a_truncated_tiff(tmp_path, rng):
+    import tifffile
+
+    path = tmp_path / "cut.tif"
+    tifffile.imwrite(path, rng.normal(size=(40, 50)).astype(np.float32))
+    assert read_shape(path) == (40, 50)
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(InputError, match=r"cut\.tif: truncated"):
+        read_shape(path)
+
+
+@pytest.mark.parametrize("name", ["empty.mrc", "empty.tif", "empty.png"])
+def test_read_shape_names_an_empty_file(tmp_path, name):
+    (tmp_path / name).write_bytes(b"")
+    with pytest.raises(InputError, match=rf"{name}: empty file"):
+        read_shape(tmp_path / name)

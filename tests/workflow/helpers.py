@@ -74,28 +74,39 @@ def write_config(workdir: Path, config: dict, name: str = "config.yaml") -> Path
     return target
 
 
-def snakemake_argv(workdir: Path, *args: str) -> list[str]:
-    """The command line that runs the repository's workflow with ``workdir`` as working directory."""
+def snakemake_argv(workdir: Path, *args: str, repo: Path = REPO) -> list[str]:
+    """The command line that runs the workflow of ``repo`` (this checkout) with ``workdir`` as working directory."""
     return [
         sys.executable,
         "-m",
         "snakemake",
         "--snakefile",
-        str(REPO / "Snakefile"),
+        str(repo / "Snakefile"),
         "--directory",
         str(workdir),
         *args,
     ]
 
 
-def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run the repository's workflow in ``workdir``."""
-    return subprocess.run(snakemake_argv(workdir, *args), capture_output=True, text=True, timeout=timeout, cwd=workdir)
+def snakemake(workdir: Path, *args: str, timeout: int = 900, repo: Path = REPO) -> subprocess.CompletedProcess:
+    """Run the workflow of ``repo`` (this checkout) in ``workdir``."""
+    return subprocess.run(
+        snakemake_argv(workdir, *args, repo=repo), capture_output=True, text=True, timeout=timeout, cwd=workdir
+    )
 
 
-def planned_jobs(workdir: Path, *args: str) -> collections.Counter:
+def copy_workflow(target: Path) -> Path:
+    """A copy of this checkout's workflow and package, for tests that edit the code."""
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(REPO / name, target / name)
+    for name in ("workflow", "scripts", "pickflow", "profiles", "envs"):
+        shutil.copytree(REPO / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def planned_jobs(workdir: Path, *args: str, repo: Path = REPO) -> collections.Counter:
     """Rule -> number of jobs a dry run would execute (empty when nothing is to be done)."""
-    result = snakemake(workdir, "--dry-run", "--quiet", "rules", *args)
+    result = snakemake(workdir, "--dry-run", "--quiet", "rules", *args, repo=repo)
     assert result.returncode == 0, result.stderr
     counts: collections.Counter = collections.Counter()
     lines = result.stdout.splitlines()

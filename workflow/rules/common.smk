@@ -18,10 +18,13 @@ envvars:
     "PYTHONPATH",
 
 
+from pickflow import codedeps as pickflow_codedeps  # noqa: E402
 from pickflow import config as pickflow_config  # noqa: E402
 from pickflow import crossval as pickflow_crossval  # noqa: E402
 from pickflow import cryosparc as pickflow_cryosparc  # noqa: E402
+from pickflow import fingerprint as pickflow_fingerprint  # noqa: E402
 from pickflow import inputs as pickflow_inputs  # noqa: E402
+from pickflow import sanity as pickflow_sanity  # noqa: E402
 
 PLOTS = [
     "training",
@@ -40,33 +43,55 @@ _checked(pickflow_config.check_semantics, config)
 MICROGRAPHS = _checked(
     pickflow_inputs.discover_micrographs, config["micrographs"]["path"]
 )
-# Each micrograph's path as the input named it: the STAR outputs name micrographs by it, as RELION does.
-MICROGRAPH_NAMES = {key: str(path) for key, path in MICROGRAPHS.items()}
 COORDINATE_FILES = _checked(
     pickflow_inputs.coordinate_files,
     config["labels"]["coordinates"],
     Path("."),
     config["labels"]["format"],
 )
-LABELED = sorted(
-    _checked(
-        pickflow_inputs.load_checked_labels,
-        MICROGRAPHS,
-        COORDINATE_FILES,
-        pickflow_config.label_params(config),
-    )["micrograph"].unique()
+LABELS = _checked(
+    pickflow_inputs.load_checked_labels,
+    MICROGRAPHS,
+    COORDINATE_FILES,
+    pickflow_config.label_params(config),
 )
+LABELED = sorted(LABELS["micrograph"].unique())
 _checked(pickflow_config.check_prior, config, [MICROGRAPHS[key] for key in LABELED])
 _checked(
     pickflow_inputs.check_split_possible,
     len(LABELED),
     config["split"]["test_fraction"],
 )
-for _warning in pickflow_cryosparc.twin_warnings(MICROGRAPHS):
-    logger.warning(f"pickflow: {_warning}")
-_rf_warning = pickflow_config.receptive_field_warning(config)
-if _rf_warning:
-    logger.warning(f"pickflow: {_rf_warning}")
+if config["cv"]["enabled"]:
+    _checked(
+        pickflow_inputs.check_folds_possible,
+        len(LABELED),
+        config["split"]["test_fraction"],
+        config["cv"]["folds"],
+    )
+# Labeled micrographs were header-checked with their labels (a bad one is always an error); the others
+# fail the run or are left out, as micrographs.on_error says.
+HEADERS, _problems = pickflow_inputs.read_headers(
+    {key: path for key, path in MICROGRAPHS.items() if key not in LABELED}
+)
+SKIPPED = _checked(
+    pickflow_inputs.screen_micrographs, _problems, config["micrographs"]["on_error"]
+)
+for _reason in SKIPPED.values():
+    logger.warning(
+        f"pickflow: LEFT OUT of this run (micrographs.on_error: skip), no picks: {_reason}"
+    )
+MICROGRAPHS = {key: path for key, path in MICROGRAPHS.items() if key not in SKIPPED}
+HEADERS.update(pickflow_inputs.read_headers({k: MICROGRAPHS[k] for k in LABELED})[0])
+# Each micrograph's path as the input named it: the STAR outputs name micrographs by it, as RELION does.
+MICROGRAPH_NAMES = {key: str(path) for key, path in MICROGRAPHS.items()}
+for _warning in [
+    *pickflow_cryosparc.twin_warnings(MICROGRAPHS),
+    pickflow_config.receptive_field_warning(config),
+    *pickflow_sanity.input_warnings(config, LABELS, HEADERS),
+]:
+    if _warning:
+        logger.warning(f"pickflow: {_warning}")
 
 BATCHES = {}
 for _key in sorted(MICROGRAPHS):
@@ -75,15 +100,60 @@ for _key in sorted(MICROGRAPHS):
     ).append(_key)
 
 
-def package(*modules):
-    """Package modules imported by a job's script; editing them reruns the job."""
-    return [
-        os.path.join(workflow.basedir, "pickflow", f"{module}.py") for module in modules
-    ]
+def gpu_job_resources(device, minutes):
+    """Generic resources of a training or scoring job: a GPU (none when the config pins the device to
+    the CPU), the job's threads as CPUs per GPU, memory and a runtime that grow on each retry. Site
+    specifics (partitions, account, GPU model) stay in the profile."""
+    return {
+        "gpu": pickflow_config.gpus(device),
+        "cpus_per_gpu": lambda wildcards, threads: threads,
+        "mem_mb": lambda wildcards, attempt: 16000 * attempt,
+        "runtime": lambda wildcards, attempt: minutes * attempt,
+    }
+
+
+def script_code(name):
+    """Digest of scripts/<name>.py and every pickflow module it imports (found from its imports):
+    a rule's params carry it, so editing any of that code reruns the rule's jobs."""
+    root = Path(workflow.basedir)
+    return pickflow_codedeps.code_digest(root / "scripts" / f"{name}.py", root)
 
 
 def micrograph_path(wildcards):
-    return str(MICROGRAPHS[wildcards.mic])
+    """The input micrograph, ancient: its content fingerprint (params) decides reruns, not its file time."""
+    return ancient(str(MICROGRAPHS[wildcards.mic]))
+
+
+FINGERPRINTS = pickflow_fingerprint.cached_fingerprints(
+    MICROGRAPHS, Path(".snakemake/pickflow/fingerprints.json")
+)
+
+
+def preprocessing_identity(key):
+    """Digest of everything a preprocessed micrograph follows from: the micrograph's content
+    fingerprint, the preprocessing settings and code. Its preprocessing job records it in the .json.
+    """
+    return pickflow_codedeps.digest_of(
+        [
+            pickflow_config.preprocess_params(config),
+            script_code("preprocess"),
+            FINGERPRINTS[key],
+        ]
+    )
+
+
+def preprocessed_dependencies(keys):
+    """The .json of each preprocessed micrograph of ``keys`` (jobs read the .mrc named in their params).
+    Ancient when it records the current preprocessing_identity: then regenerating a purged .mrc makes
+    the same file, and reruns nothing downstream. Otherwise a plain input, so a change propagates.
+    """
+    found = []
+    for key, path in zip(keys, preprocessed(keys, "json")):
+        unchanged = pickflow_inputs.recorded_identity(path) == preprocessing_identity(
+            key
+        )
+        found.append(ancient(path) if unchanged else path)
+    return found
 
 
 def preprocessed(keys, suffix="mrc"):
@@ -106,16 +176,6 @@ def preprocessed_dir(wildcards, input):
     return os.path.dirname(input.preprocessed_meta[0])
 
 
-TRAINING_CODE = package(
-    "training",
-    "models",
-    "losses",
-    "sampling",
-    "prior",
-    "evaluation",
-    "extract",
-    "scoring",
-)
 CV_VALUES = (
     {
         pickflow_crossval.value_key(v): v
@@ -168,6 +228,7 @@ def final_outputs():
     """Everything a run produces: picks in every format, figures, and the report summary."""
     plots = PLOTS + (CV_PLOTS if config["cv"]["enabled"] else [])
     return [
+        "results/inputs/skipped.json",
         "results/picks/particles.star",
         "results/picks/particles.csv",
         "results/picks/particles_topaz.txt",

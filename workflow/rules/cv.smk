@@ -2,7 +2,6 @@ rule folds:
     input:
         labels="results/labels/labels.csv",
         split="results/split/split.json",
-        code=package("crossval"),
     output:
         "results/cv/folds.json",
     log:
@@ -12,16 +11,16 @@ rule folds:
         "../../envs/pickflow.yaml"
     params:
         folds={"folds": config["cv"]["folds"], "seed": config["cv"]["seed"]},
+        code=script_code("folds"),
     script:
         "../../scripts/folds.py"
 
 
 rule cv_train:
     input:
-        micrographs=preprocessed(LABELED),
+        preprocessed=preprocessed_dependencies(LABELED),
         labels="results/labels/labels.csv",
         split="results/cv/folds.json",
-        code=TRAINING_CODE,
     output:
         metrics="results/cv/{value}/fold{fold}/metrics.csv",
         summary="results/cv/{value}/fold{fold}/summary.json",
@@ -30,9 +29,13 @@ rule cv_train:
     conda:
         "../../envs/pickflow.yaml"
     threads: config["train"]["threads"]
+    resources:
+        **gpu_job_resources(config["train"]["device"], minutes=240),
     params:
         train=cv_fold_params,
+        micrographs=preprocessed(LABELED),
         device=config["train"]["device"],
+        code=script_code("train"),
     script:
         "../../scripts/train.py"
 
@@ -40,7 +43,6 @@ rule cv_train:
 rule cv_aggregate:
     input:
         metrics=cv_fold_metrics,
-        code=package("crossval"),
     output:
         table="results/cv/aggregate.csv",
         best="results/cv/best.json",
@@ -51,5 +53,6 @@ rule cv_aggregate:
         "../../envs/pickflow.yaml"
     params:
         cv=config["cv"],
+        code=script_code("cv_aggregate"),
     script:
         "../../scripts/cv_aggregate.py"

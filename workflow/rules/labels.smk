@@ -1,8 +1,7 @@
 rule labels:
     input:
         coordinates=COORDINATE_FILES,
-        meta=preprocessed(LABELED, "json"),
-        code=package("coordinates", "relion", "cryosparc"),
+        meta=preprocessed_dependencies(LABELED),
     output:
         "results/labels/labels.csv",
     log:
@@ -11,6 +10,7 @@ rule labels:
         "../../envs/pickflow.yaml"
     params:
         labels=pickflow_config.label_params(config),
+        code=script_code("labels"),
     script:
         "../../scripts/labels.py"
 
@@ -18,7 +18,6 @@ rule labels:
 rule split:
     input:
         labels="results/labels/labels.csv",
-        code=package("split"),
     output:
         "results/split/split.json",
     log:
@@ -27,5 +26,6 @@ rule split:
         "../../envs/pickflow.yaml"
     params:
         split=config["split"],
+        code=script_code("split"),
     script:
         "../../scripts/split.py"

@@ -3,7 +3,6 @@ rule score:
         model="results/train/model.pt",
         micrographs=batch_micrographs,
         meta=batch_metadata,
-        code=package("scoring", "extract", "models"),
     output:
         "results/pick/candidates/batch{batch}.csv",
     log:
@@ -11,9 +10,12 @@ rule score:
     conda:
         "../../envs/pickflow.yaml"
     threads: config["pick"]["threads"]
+    resources:
+        **gpu_job_resources(config["pick"]["device"], minutes=120),
     params:
         pick=pickflow_config.pick_params(config),
         device=config["pick"]["device"],
+        code=script_code("score"),
     script:
         "../../scripts/score.py"
 
@@ -23,7 +25,6 @@ rule threshold:
         candidates=all_candidates,
         labels="results/labels/labels.csv",
         split="results/split/split.json",
-        code=package("evaluation", "threshold"),
     output:
         threshold="results/pick/threshold.json",
         curve="results/pick/pr_curve.csv",
@@ -34,6 +35,7 @@ rule threshold:
         "../../envs/pickflow.yaml"
     params:
         threshold=pickflow_config.threshold_params(config),
+        code=script_code("threshold"),
     script:
         "../../scripts/threshold.py"
 
@@ -42,7 +44,6 @@ rule picks:
     input:
         candidates=all_candidates,
         threshold="results/pick/threshold.json",
-        code=package("coordinates", "relion", "cryosparc"),
     output:
         star="results/picks/particles.star",
         csv="results/picks/particles.csv",
@@ -59,5 +60,6 @@ rule picks:
     params:
         box_size=pickflow_config.box_size(config),
         micrographs=MICROGRAPH_NAMES,
+        code=script_code("picks"),
     script:
         "../../scripts/picks.py"

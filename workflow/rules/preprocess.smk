@@ -1,7 +1,6 @@
 rule preprocess:
     input:
         micrograph=micrograph_path,
-        code=package("preprocess", "micrographs", "atomic"),
     output:
         mrc="results/preprocessed/{mic}.mrc",
         json="results/preprocessed/{mic}.json",
@@ -14,5 +13,22 @@ rule preprocess:
     threads: config["preprocess"]["threads"]
     params:
         preprocess=pickflow_config.preprocess_params(config),
+        identity=lambda wildcards: preprocessing_identity(wildcards.mic),
+        code=script_code("preprocess"),
     script:
         "../../scripts/preprocess.py"
+
+
+rule skipped_micrographs:
+    output:
+        "results/inputs/skipped.json",
+    log:
+        "logs/skipped_micrographs.log",
+    localrule: True
+    conda:
+        "../../envs/pickflow.yaml"
+    params:
+        skipped=SKIPPED,
+        code=script_code("skipped"),
+    script:
+        "../../scripts/skipped.py"

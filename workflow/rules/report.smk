@@ -3,7 +3,6 @@ rule plot_preprocessing:
         raw=thumbnail_inputs,
         preprocessed=preprocessed(THUMBNAILS),
         meta=preprocessed(sorted(MICROGRAPHS), "json"),
-        code=package("plots"),
     output:
         thumbnails=report(
             "results/plots/preprocessing.png",
@@ -22,6 +21,8 @@ rule plot_preprocessing:
     localrule: True
     conda:
         "../../envs/pickflow.yaml"
+    params:
+        code=script_code("plot_preprocessing"),
     script:
         "../../scripts/plot_preprocessing.py"
 
@@ -38,7 +39,6 @@ rule plots:
         labels="results/labels/labels.csv",
         split="results/split/split.json",
         preprocessed_meta=preprocessed(LABELED, "json"),
-        code=package("plots"),
     output:
         training=report(
             "results/plots/training.png",
@@ -77,6 +77,7 @@ rule plots:
         "../../envs/pickflow.yaml"
     params:
         preprocessed=preprocessed_dir,
+        code=script_code("plots"),
     script:
         "../../scripts/plots.py"
 
@@ -86,7 +87,6 @@ rule plot_cv:
         table="results/cv/aggregate.csv",
         best="results/cv/best.json",
         metrics=cv_fold_metrics,
-        code=package("plots"),
     output:
         metric_vs_value=report(
             "results/plots/cv_metric_vs_value.png",
@@ -111,6 +111,8 @@ rule plot_cv:
     localrule: True
     conda:
         "../../envs/pickflow.yaml"
+    params:
+        code=script_code("plot_cv"),
     script:
         "../../scripts/plot_cv.py"
 
@@ -124,7 +126,6 @@ rule report_summary:
         labels="results/labels/labels.csv",
         split="results/split/split.json",
         cv_best=cv_best,
-        code=package("diagnostics", "provenance"),
     output:
         summary="results/report/summary.rst",
         diagnostics="results/report/diagnostics.json",
@@ -136,5 +137,6 @@ rule report_summary:
     params:
         config=config,
         particle_diameter_px=2 * pickflow_config.particle_radius_px(config),
+        code=script_code("report_summary"),
     script:
         "../../scripts/report_summary.py"

@@ -1,10 +1,9 @@
 rule train:
     input:
-        micrographs=preprocessed(LABELED),
+        preprocessed=preprocessed_dependencies(LABELED),
         labels="results/labels/labels.csv",
         split="results/split/split.json",
         cv_best=cv_best,
-        code=TRAINING_CODE,
     output:
         model="results/train/model.pt",
         last="results/train/last.pt",
@@ -15,8 +14,12 @@ rule train:
     conda:
         "../../envs/pickflow.yaml"
     threads: config["train"]["threads"]
+    resources:
+        **gpu_job_resources(config["train"]["device"], minutes=240),
     params:
         train=final_train_params(),
+        micrographs=preprocessed(LABELED),
         device=config["train"]["device"],
+        code=script_code("train"),
     script:
         "../../scripts/train.py"
