@@ -48,22 +48,37 @@ _checked(pickflow_config.check_semantics, config)
 MICROGRAPHS = _checked(
     pickflow_inputs.discover_micrographs, config["micrographs"]["path"]
 )
-COORDINATE_FILES = _checked(
-    pickflow_inputs.coordinate_files, config["labels"]["coordinates"]
+# Without labels (labels.coordinates: null) a given model picks; with pick.model other than
+# 'trained' the labels only evaluate: no split, folds or training jobs.
+HAS_LABELS = pickflow_config.has_labels(config)
+TRAINS = pickflow_config.trains(config)
+COORDINATE_FILES = (
+    _checked(pickflow_inputs.coordinate_files, config["labels"]["coordinates"])
+    if HAS_LABELS
+    else []
 )
-LABELED = sorted(
+LABELED = (
+    sorted(
+        _checked(
+            pickflow_inputs.load_checked_labels,
+            MICROGRAPHS,
+            COORDINATE_FILES,
+            config["labels"]["format"],
+        )["micrograph"].unique()
+    )
+    if HAS_LABELS
+    else []
+)
+if TRAINS:
     _checked(
-        pickflow_inputs.load_checked_labels,
-        MICROGRAPHS,
-        COORDINATE_FILES,
-        config["labels"]["format"],
-    )["micrograph"].unique()
-)
-_checked(
-    pickflow_inputs.check_split_possible,
-    len(LABELED),
-    config["split"]["test_fraction"],
-)
+        pickflow_inputs.check_split_possible,
+        len(LABELED),
+        config["split"]["test_fraction"],
+    )
+    PICKING_MODEL = "results/train/model.pt"
+else:
+    PICKING_MODEL = str(_checked(pickflow_config.picking_model_path, config))
+    logger.info(f"pickflow: picking with {PICKING_MODEL}; no training in this run")
 _rf_warning = pickflow_config.receptive_field_warning(config)
 if _rf_warning:
     logger.warning(f"pickflow: {_rf_warning}")
@@ -100,10 +115,6 @@ def batch_metadata(wildcards):
 
 def all_candidates(wildcards):
     return [f"results/pick/candidates/batch{b}.csv" for b in sorted(BATCHES)]
-
-
-def preprocessed_dir(wildcards, input):
-    return os.path.dirname(input.preprocessed_meta[0])
 
 
 TRAINING_CODE = package(
@@ -155,6 +166,16 @@ def final_train_params():
 
 def cv_best(wildcards):
     return ["results/cv/best.json"] if config["cv"]["enabled"] else []
+
+
+def if_trained(*paths):
+    """``paths`` when this run trains its model, else nothing."""
+    return list(paths) if TRAINS else []
+
+
+def if_labeled(*paths):
+    """``paths`` when the run has labels, else nothing."""
+    return list(paths) if HAS_LABELS else []
 
 
 THUMBNAILS = sorted(MICROGRAPHS)[:3]

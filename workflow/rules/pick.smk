@@ -1,6 +1,6 @@
 rule score:
     input:
-        model="results/train/model.pt",
+        model=PICKING_MODEL,
         micrographs=batch_micrographs,
         meta=batch_metadata,
         code=package("scoring", "extract", "models"),
@@ -21,8 +21,8 @@ rule score:
 rule threshold:
     input:
         candidates=all_candidates,
-        labels="results/labels/labels.csv",
-        split="results/split/split.json",
+        labels=if_labeled("results/labels/labels.csv"),
+        split=if_trained("results/split/split.json"),
         code=package("evaluation", "threshold"),
     output:
         threshold="results/pick/threshold.json",
@@ -34,6 +34,7 @@ rule threshold:
         "../../envs/pickflow.yaml"
     params:
         threshold=pickflow_config.threshold_params(config),
+        micrographs=sorted(MICROGRAPHS),
     script:
         "../../scripts/threshold.py"
 
