@@ -224,3 +224,13 @@ def test_summarize_reports_recall_at_expected():
     stats, _ = summarize(picks, labels, radius=5.0, expected_picks=2)
     assert stats["expected_picks"] == 2 and stats["recall_at_expected"] == pytest.approx(0.5)
     assert "recall_at_expected" not in summarize(picks, labels, radius=5.0)[0]
+
+
+def test_threshold_expected_mode_needs_no_labels():
+    """Without held-out labels (no curve) mode 'expected' counts the picks over the micrographs given."""
+    empty = precision_recall(np.zeros(0), np.zeros(0, dtype=bool), 0)
+    candidates = pd.DataFrame({"score": [0.1, 0.9, 0.5, 0.7, 0.3, 0.8]})
+    params = {"mode": "expected", "expected_particles": 2, "value": -1.5}
+    out = choose_threshold(empty, candidates, 2, params, scope="micrograph over all micrographs")
+    assert out["mode"] == "expected" and out["threshold"] == pytest.approx(0.5)  # the 4th best score
+    assert "2 picks per micrograph over all micrographs" in out["reason"]
