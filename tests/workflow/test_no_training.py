@@ -59,6 +59,9 @@ def test_no_label_run_picks_in_every_format_with_the_expected_count(tmp_path, mo
     assert f"the model file {model_file}; no training in this run" in front_page
     assert "none (labels.coordinates is null)" in front_page
     assert (workdir / "results/plots/training.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = snakemake(workdir, "--report", "report.html")
+    assert report.returncode == 0, report.stderr[-3000:]
+    assert "no training in this run" in (workdir / "report.html").read_text()
 
 
 def test_labeled_run_with_a_model_file_evaluates_on_every_labeled_micrograph(tmp_path, model_file):
@@ -106,6 +109,11 @@ def _dry_run_error(workdir) -> str:
             "no general model is shipped for 'conv31'",
         ),
         ({"labels": {"coordinates": None}, "pick": {"model": "trained"}}, "pick.model: 'trained' needs labels"),
+        # cross-validation trains models
+        (
+            {"pick": {"model": "model.pt"}, "cv": {"enabled": True, "values": [100, 150]}},
+            "cv.enabled: cross-validation trains models, but pick.model is 'model.pt'",
+        ),
     ],
 )
 def test_picking_without_training_config_errors(tmp_path, overrides, expected):
