@@ -53,3 +53,10 @@ def config_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--config", default="config.yaml", help="pickflow config file (default: config.yaml)")
     parser.add_argument("--log", help="also write the log to this file")
     return parser
+
+
+def optional_input(value: Any) -> str | None:
+    """A Snakemake input that is one file or none (an input function returned ``[]``)."""
+    if isinstance(value, str):
+        return value
+    return str(value[0]) if len(value) else None

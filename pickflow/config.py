@@ -166,7 +166,7 @@ def check_semantics(config: dict) -> None:
     errors = _value_errors(config, schema) + _cv_value_errors(config, schema)
     if errors:
         raise InputError("config: " + "; ".join(errors))
-    errors = train_errors(config) + _pixel_size_errors(config)
+    errors = train_errors(config) + _pixel_size_errors(config) + _picking_errors(config)
     if config["cv"]["enabled"]:
         errors += _cv_errors(config)
     if errors:
@@ -182,6 +182,72 @@ def _pixel_size_errors(config: dict) -> list[str]:
             "preprocessing only downsamples; set target_pixel_size to at least the pixel size, or null"
         ]
     return []
+
+
+def has_labels(config: dict) -> bool:
+    """Whether the run has labeled coordinates (``labels.coordinates`` is set)."""
+    return config["labels"].get("coordinates") is not None
+
+
+def picking_model(config: dict) -> str:
+    """``pick.model`` resolved: 'trained', 'general' or the path of a model file."""
+    choice = config["pick"]["model"]
+    if choice == "auto":
+        return "trained" if has_labels(config) else "general"
+    return choice
+
+
+def picking_model_label(config: dict) -> str:
+    """Which model picks, in words (for the report and the figures)."""
+    choice = picking_model(config)
+    if choice == "trained":
+        return "the model trained in this run"
+    if choice == "general":
+        return f"the shipped general {config['train']['model']} model"
+    return f"the model file {choice}"
+
+
+def trains(config: dict) -> bool:
+    """Whether this run trains the model that picks."""
+    return picking_model(config) == "trained"
+
+
+def picking_model_path(config: dict) -> Path | None:
+    """The model file that picks when this run does not train one (None when it does).
+    Raises :class:`InputError` when the file does not exist."""
+    from .general_models import general_model_path
+
+    choice = picking_model(config)
+    if choice == "trained":
+        return None
+    if choice == "general":
+        return general_model_path(config["train"]["model"])
+    path = Path(choice)
+    if not path.is_file():
+        raise InputError(
+            f"pick.model: '{choice}' is not a model file (relative to the working directory). Give the path of a "
+            "model.pt from an earlier run, or 'general', 'trained' or 'auto'."
+        )
+    return path
+
+
+def _picking_errors(config: dict) -> list[str]:
+    """Picking without training: labels only evaluate, and without labels the threshold needs no labels."""
+    errors = []
+    choice = picking_model(config)
+    if choice == "trained" and not has_labels(config):
+        errors.append(
+            "pick.model: 'trained' needs labels; set labels.coordinates, or pick with 'general' or a model path"
+        )
+    if choice != "trained" and config["cv"]["enabled"]:
+        errors.append(f"cv.enabled: cross-validation trains models, but pick.model is '{choice}' (no training)")
+    mode = config["pick"]["threshold"]["mode"]
+    if not has_labels(config) and mode not in ("expected", "value"):
+        errors.append(
+            f"pick.threshold.mode: '{mode}' needs labeled micrographs; without labels use 'expected' "
+            "(about train.expected_particles picks per micrograph) or 'value'"
+        )
+    return errors
 
 
 def _cv_errors(config: dict) -> list[str]:

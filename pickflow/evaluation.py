@@ -75,8 +75,29 @@ def average_precision(scores: np.ndarray, matched: np.ndarray, n_labels: int) ->
     return float(np.sum(precision * tp) / n_labels)
 
 
-def summarize(picks: pd.DataFrame, labels: pd.DataFrame, radius: float) -> tuple[dict, pd.DataFrame]:
-    """AP, best F1 (with its threshold, precision, recall) and the PR curve of picks vs labels."""
+def recall_at_count(scores: np.ndarray, matched: np.ndarray, n_labels: int, count: int) -> float:
+    """Fraction of the labels found among the ``count`` best-scored picks (ties: the given order).
+
+    With ``count`` = expected particles per micrograph x micrographs and labels that are a random
+    subset of the particles, this estimates the true recall at that many picks: unlike precision
+    and AP against the labels, it does not depend on the fraction of particles labeled."""
+    if n_labels == 0:
+        return 0.0
+    best = np.argsort(-scores, kind="stable")[: max(count, 0)]
+    return float(np.count_nonzero(matched[best]) / n_labels)
+
+
+def implied_precision(recall: float, particles: float, n_picks: int) -> float:
+    """The precision that a recall measured on randomly chosen labels implies: true picks are about
+    recall x ``particles`` (the expected number of particles on these micrographs) out of ``n_picks``."""
+    return float(recall * particles / n_picks) if n_picks else 0.0
+
+
+def summarize(
+    picks: pd.DataFrame, labels: pd.DataFrame, radius: float, expected_picks: int | None = None
+) -> tuple[dict, pd.DataFrame]:
+    """AP, best F1 (with its threshold, precision, recall) and the PR curve of picks vs labels; with
+    ``expected_picks`` (expected particles on these micrographs) also ``recall_at_expected``."""
     matched = match_picks(picks, labels, radius)
     scores = picks["score"].to_numpy(float)
     curve = precision_recall(scores, matched, len(labels))
@@ -91,6 +112,9 @@ def summarize(picks: pd.DataFrame, labels: pd.DataFrame, radius: float) -> tuple
         "best_f1_recall": float(best["recall"]) if best is not None else 0.0,
         "matching_radius": float(radius),
     }
+    if expected_picks is not None:
+        stats["expected_picks"] = int(expected_picks)
+        stats["recall_at_expected"] = recall_at_count(scores, matched, len(labels), expected_picks)
     return stats, curve
 
 

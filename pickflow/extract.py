@@ -1,6 +1,12 @@
 """Turning score maps into particle coordinates: exact greedy non-maximum suppression, vectorized,
 and blob-centroid extraction.
 
+``pick.method: auto`` is NMS at the candidate threshold for every model family. Every pixel above
+that threshold is then a candidate or within the NMS radius of one, so each particle whose centre
+scores above it has a scored candidate nearby and the picking threshold, not the extractor, decides
+recall. Blobs at logit 0 (the unet's former default) leave no candidate at all on particles whose
+peak is below 0.
+
 Greedy NMS (Topaz's definition): visit pixels by decreasing score (ties: row-major order), stop at
 the threshold, accept a pixel unless an accepted pixel lies within ``radius``. Here it runs in
 rounds over whole arrays: every still-undecided pixel that outranks all undecided pixels within
@@ -121,6 +127,21 @@ def nms_reference(
     ys = np.array([k[0] for k in keep], dtype=np.int64)
     xs = np.array([k[1] for k in keep], dtype=np.int64)
     return ys, xs, score[ys, xs]
+
+
+def resolve_method(method: str) -> str:
+    """``pick.method`` with ``auto`` resolved: NMS for every family (see the module docstring)."""
+    return "nms" if method == "auto" else method
+
+
+def extract_candidates(score: np.ndarray, params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate (y, x, score) of a score map on the stride grid, in grid units, by ``params["method"]``
+    (the settings of :func:`pickflow.config.pick_params`)."""
+    s = params["stride"]
+    edge = -(-params["edge"] // s)
+    if resolve_method(params["method"]) == "blob":
+        return blob_centroids(score, params["blob_threshold"], edge)
+    return nms(score, params["nms_radius"] / s, params["candidate_threshold"], edge)
 
 
 def blob_centroids(score: np.ndarray, threshold: float, edge: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -187,6 +187,11 @@ def check_folds_possible(n_labeled: int, test_fraction: float, folds: int) -> No
         )
 
 
+def no_labels() -> pd.DataFrame:
+    """The labels table of a run without labels (``labels.coordinates: null``)."""
+    return pd.DataFrame({"micrograph": pd.Series(dtype=str), "x": pd.Series(dtype=float), "y": pd.Series(dtype=float)})
+
+
 def check_split_possible(n_labeled: int, test_fraction: float) -> None:
     """Raise unless the labeled micrographs leave at least one for training after the test split."""
     n_test = test_count(n_labeled, test_fraction)

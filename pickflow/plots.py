@@ -22,6 +22,14 @@ def _save(fig: plt.Figure, path: str | os.PathLike[str]) -> None:
     plt.close(fig)
 
 
+def placeholder(message: str, path: str | os.PathLike[str]) -> None:
+    """A figure that only states why there is nothing to plot (e.g. no training in this run)."""
+    fig, ax = plt.subplots(figsize=(6, 1.6))
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
+    ax.set_axis_off()
+    _save(fig, path)
+
+
 def training_curves(metrics: pd.DataFrame, best_epoch: int, path: str | os.PathLike[str]) -> None:
     """Loss, accuracy, precision and particle AP per epoch, train vs test, best epoch marked."""
     panels = [

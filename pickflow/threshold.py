@@ -8,17 +8,21 @@ import pandas as pd
 MODES = ("f1", "recall", "expected", "value")
 
 
-def choose_threshold(curve: pd.DataFrame, candidates: pd.DataFrame, n_micrographs: int, params: dict) -> dict:
+def choose_threshold(
+    curve: pd.DataFrame, candidates: pd.DataFrame, n_micrographs: int, params: dict, scope: str = "test micrograph"
+) -> dict:
     """Threshold and the reason for it.
 
     ``curve`` is the held-out precision-recall curve (empty without test labels), ``candidates``
-    the held-out candidates, ``n_micrographs`` how many micrographs they come from.
+    the held-out candidates, ``n_micrographs`` how many micrographs they come from. Mode
+    ``expected`` needs no labels: without test micrographs the caller passes every candidate
+    and ``scope`` says which micrographs they are.
     """
     mode = params["mode"]
     fallback = {"threshold": float(params["value"]), "mode": "value"}
     if mode == "value":
         return {**fallback, "reason": "explicit value from pick.threshold.value"}
-    if curve.empty or n_micrographs == 0:
+    if n_micrographs == 0 or (curve.empty and mode != "expected"):
         return {
             **fallback,
             "reason": f"mode '{mode}' needs held-out labeled micrographs; none available, so pick.threshold.value is used",
@@ -55,5 +59,5 @@ def choose_threshold(curve: pd.DataFrame, candidates: pd.DataFrame, n_micrograph
     return {
         "threshold": value,
         "mode": mode,
-        "reason": f"gives about {params['expected_particles']} picks per test micrograph (train.expected_particles)",
+        "reason": f"gives about {params['expected_particles']} picks per {scope}, from train.expected_particles",
     }

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from . import modelfile
 from .errors import TrainingError
-from .evaluation import average_precision, match_micrograph, pixel_average_precision
+from .evaluation import average_precision, match_micrograph, pixel_average_precision, recall_at_count
 from .extract import nms, stamp
 from .losses import LossConfig, objective
 from .model_config import SEGMENTATION, ModelConfig
@@ -202,6 +202,12 @@ def evaluate(
         "fpr": sums["neg_sigma"] / max(n - n_pos, 1),
         "auprc": pixel_average_precision(np.concatenate(all_scores), np.concatenate(all_truth)),
         "ap": average_precision(np.concatenate(pick_scores), np.concatenate(pick_hits), data.n_labels),
+        "recall_at_expected": recall_at_count(
+            np.concatenate(pick_scores),
+            np.concatenate(pick_hits),
+            data.n_labels,
+            round(cfg.expected_particles * len(data.images)),
+        ),
         "picks_per_micrograph": sums["picks"] / max(len(data.images), 1),
     }
 

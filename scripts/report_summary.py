@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 
 from pickflow.atomic import write_json, write_text
-from pickflow.cli import config_parser, entry
+from pickflow.cli import config_parser, entry, optional_input
 from pickflow.coordinates import read_table
 from pickflow.diagnostics import diagnose
 from pickflow.provenance import collect
@@ -32,19 +32,23 @@ def _table(rows: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_rows(inputs: dict, config: dict) -> list[tuple[str, str]]:
-    train, threshold, picks = _json(inputs["train_summary"]), _json(inputs["threshold"]), _json(inputs["picks"])
-    labels, split, cv = read_table(inputs["labels"]), _json(inputs["split"]), _json(inputs.get("cv_best"))
+def _labels_row(labels: pd.DataFrame, split: dict | None) -> tuple[str, str]:
     counts = labels["micrograph"].value_counts()
-    held = threshold.get("held_out") or {}
+    if split is None:
+        return (
+            "Labeled micrographs (labels)",
+            f"{counts.size} ({len(labels)}), all held out: they only evaluate the picks and set the threshold",
+        )
+    return (
+        "Labeled micrographs (labels)",
+        f"{counts.size} ({len(labels)}): training {len(split['train'])} "
+        f"({int(counts.reindex(split['train']).sum())}), test {len(split['test'])} ({int(counts.reindex(split['test']).sum())})",
+    )
+
+
+def _training_rows(train: dict, cv: dict | None) -> list[tuple[str, str]]:
     cfg = train["config"]
     rows = [
-        ("Micrographs picked", f"{picks['n_micrographs']}"),
-        (
-            "Labeled micrographs (labels)",
-            f"{counts.size} ({len(labels)}): training {len(split['train'])} "
-            f"({int(counts.reindex(split['train']).sum())}), test {len(split['test'])} ({int(counts.reindex(split['test']).sum())})",
-        ),
         (
             "Model and loss",
             f"{cfg['model']['name']} ({cfg['model']['units']} units), {train['loss']}"
@@ -65,8 +69,23 @@ def summary_rows(inputs: dict, config: dict) -> list[tuple[str, str]]:
                 f"({cv['metric']} {cv[cv['metric'] + '_mean']:.3f}{sd} over {cv['folds']} folds)",
             )
         )
+    rows.append(("Epoch used", f"{train['best_epoch']} ({train['selection_metric']})"))
+    return rows
+
+
+def summary_rows(inputs: dict, config: dict, picking_model: str) -> list[tuple[str, str]]:
+    train, threshold, picks = _json(inputs["train_summary"]), _json(inputs["threshold"]), _json(inputs["picks"])
+    split, cv = _json(inputs["split"]), _json(inputs.get("cv_best"))
+    held = threshold.get("held_out") or {}
+    rows = [("Micrographs picked", f"{picks['n_micrographs']}")]
+    if inputs["labels"]:
+        rows.append(_labels_row(read_table(inputs["labels"]), split))
+    else:
+        rows.append(("Labeled micrographs (labels)", "none (labels.coordinates is null)"))
+    rows.append(("Model that picked", picking_model + ("" if train else "; no training in this run")))
+    if train:
+        rows += _training_rows(train, cv)
     rows += [
-        ("Epoch used", f"{train['best_epoch']} ({train['selection_metric']})"),
         ("Threshold", f"{threshold['threshold']:.3f} ({threshold['mode']}: {threshold['reason']})"),
         (
             "Particles picked",
@@ -78,24 +97,51 @@ def summary_rows(inputs: dict, config: dict) -> list[tuple[str, str]]:
             (
                 "Held-out particle AP / best F1",
                 f"{held['average_precision']:.3f} / {held['best_f1']:.3f} on {len(threshold['test_micrographs'])} "
-                "test micrographs (precision against partial labels is pessimistic)",
+                "test micrographs (against partial labels: below the true values)",
+            )
+        )
+        rows.append(
+            (
+                "Held-out recall at the expected count",
+                f"{held['recall_at_expected']:.3f}: the fraction of the held-out labels among the "
+                f"{held['expected_picks']} best candidates (expected particles x test micrographs). It does not "
+                "depend on how many particles were labeled, if they were chosen at random: it estimates the true "
+                "recall, and the true precision, at that many picks",
             )
         )
     return rows
 
 
-def run(inputs: dict, outputs: dict, config: dict, particle_diameter_px: float) -> None:
-    metrics = pd.read_csv(inputs["train_metrics"])
+def _diagnostics(inputs: dict, particle_diameter_px: float, picks: dict) -> list[dict]:
+    """Findings from the training curves; none without training."""
+    if not inputs["train_metrics"]:
+        return []
+    metrics, train = pd.read_csv(inputs["train_metrics"]), _json(inputs["train_summary"])
+    return diagnose(metrics, train, particle_diameter_px, picks["n_picks"])
+
+
+def run(inputs: dict, outputs: dict, config: dict, particle_diameter_px: float, picking_model: str) -> None:
     train, picks = _json(inputs["train_summary"]), _json(inputs["picks"])
-    findings = diagnose(metrics, train, particle_diameter_px, picks["n_picks"])
+    findings = _diagnostics(inputs, particle_diameter_px, picks)
     for finding in findings:
         log.warning("%s (%s)", finding["message"], finding["evidence"])
     write_json(outputs["diagnostics"], findings)
     provenance = collect()
-    parts = ["Summary", "-------", "", _table(summary_rows(inputs, config)), "Diagnostics", "-----------", ""]
-    parts += [f"* **{f['message']}** {f['evidence']}." for f in findings] or [
-        "No problem found in the training curves."
+    parts = [
+        "Summary",
+        "-------",
+        "",
+        _table(summary_rows(inputs, config, picking_model)),
+        "Diagnostics",
+        "-----------",
     ]
+    if train:
+        parts += [""] + (
+            [f"* **{f['message']}** {f['evidence']}." for f in findings] or ["No problem found in the training curves."]
+        )
+    else:
+        parts += ["", f"No training in this run: {picking_model} picked."]
+    training_hardware = json.dumps(train["provenance"]["hardware"]) if train else "no training in this run"
     parts += [
         "",
         "Provenance",
@@ -105,7 +151,7 @@ def run(inputs: dict, outputs: dict, config: dict, particle_diameter_px: float) 
             [
                 ("Date", provenance["date"]),
                 ("pickflow commit", str(provenance["git_commit"])),
-                ("Training hardware", json.dumps(train["provenance"]["hardware"])),
+                ("Training hardware", training_hardware),
                 ("Report hardware", json.dumps(provenance["hardware"])),
                 ("Versions", ", ".join(f"{k} {v}" for k, v in provenance["versions"].items() if v)),
             ]
@@ -119,14 +165,15 @@ def run(inputs: dict, outputs: dict, config: dict, particle_diameter_px: float) 
 
 def parser():
     p = config_parser(__doc__)
-    for name in ("train-metrics", "train-summary", "threshold", "picks", "labels", "split", "outdir"):
+    for name in ("threshold", "picks", "outdir"):
         p.add_argument(f"--{name}", required=True)
-    p.add_argument("--cv-best")
+    for name in ("train-metrics", "train-summary", "labels", "split", "cv-best"):  # absent without training/labels
+        p.add_argument(f"--{name}")
     return p
 
 
 def _from_args(a) -> dict:
-    from pickflow.config import load_config, particle_radius_px
+    from pickflow.config import load_config, particle_radius_px, picking_model_label
 
     config = load_config(a.config)
     inputs = {
@@ -139,6 +186,7 @@ def _from_args(a) -> dict:
         "outputs": {"summary": out / "summary.rst", "diagnostics": out / "diagnostics.json"},
         "config": config,
         "particle_diameter_px": 2 * particle_radius_px(config),
+        "picking_model": picking_model_label(config),
     }
 
 
@@ -149,9 +197,10 @@ if __name__ == "__main__":
         _from_args,
         globals().get("snakemake"),
         lambda s: {
-            "inputs": {k: (v if isinstance(v, str) else (v[0] if v else None)) for k, v in s.input.items()},
+            "inputs": {k: optional_input(v) for k, v in s.input.items() if k != "code"},
             "outputs": dict(s.output.items()),
             "config": s.params.config,
             "particle_diameter_px": s.params.particle_diameter_px,
+            "picking_model": s.params.picking_model,
         },
     )

@@ -9,43 +9,30 @@ import json
 import logging
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from pickflow.atomic import atomic_path
 from pickflow.cli import config_parser, entry
 from pickflow.config import load_config, pick_params
-from pickflow.extract import blob_centroids, nms
+from pickflow.extract import extract_candidates, resolve_method
 from pickflow.micrographs import micrograph_key, read_micrograph
-from pickflow.model_config import SEGMENTATION
 from pickflow.scoring import load_model, resolve_device, score_image, set_threads
 
 log = logging.getLogger("pickflow.score")
 COLUMNS = ["micrograph", "x", "y", "x_pre", "y_pre", "score"]
 
 
-def extract(score: np.ndarray, params: dict, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate (y, x, score) on the stride grid, in grid units."""
-    s = params["stride"]
-    edge = -(-params["edge"] // s)
-    if method == "blob":
-        return blob_centroids(score, params["blob_threshold"], edge)
-    return nms(score, params["nms_radius"] / s, params["candidate_threshold"], edge)
-
-
 def run(model_path: str, micrographs: list[str], output: str, params: dict, device: str, threads: int) -> None:
     set_threads(threads)
     dev = resolve_device(device)
     model, _ = load_model(model_path, dev)
-    method = params["method"]
-    if method == "auto":
-        method = "blob" if model.config.name in SEGMENTATION else "nms"
+    method = resolve_method(params["method"])
     tables = []
     for path in micrographs:
         key = micrograph_key(path)
         meta = json.loads(Path(path).with_suffix(".json").read_text())
         score = score_image(model, read_micrograph(path), dev, params["stride"], params["tile"])
-        ys, xs, sc = extract(score, params, method)
+        ys, xs, sc = extract_candidates(score, params)
         y_pre, x_pre = ys * params["stride"], xs * params["stride"]
         scale_y, scale_x = meta["scale"]
         tables.append(

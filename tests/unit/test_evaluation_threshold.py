@@ -8,10 +8,12 @@ import pytest
 
 from pickflow.evaluation import (
     average_precision,
+    implied_precision,
     match_micrograph,
     match_picks,
     pixel_average_precision,
     precision_recall,
+    recall_at_count,
     summarize,
 )
 from pickflow.threshold import choose_threshold
@@ -182,3 +184,53 @@ def test_threshold_expected_mode_with_fewer_than_one_wanted_pick():
     out = choose_threshold(_curve(), candidates, 2, params)  # wants round(0.4) = 0 picks
     # asking for (about) no picks must not keep every candidate
     assert int((candidates["score"] >= out["threshold"]).sum()) <= 1
+
+
+def test_recall_at_count_hand_computed():
+    scores = np.array([0.2, 0.9, 0.5, 0.7, 0.1])
+    matched = np.array([True, True, False, True, True])
+    # best first: 0.9 (hit), 0.7 (hit), 0.5 (miss), 0.2 (hit), 0.1 (hit)
+    assert recall_at_count(scores, matched, 5, 3) == pytest.approx(2 / 5)
+    assert recall_at_count(scores, matched, 5, 10) == pytest.approx(4 / 5)  # fewer candidates than asked
+    assert recall_at_count(scores, matched, 0, 3) == 0.0
+    assert implied_precision(0.5, particles=200, n_picks=100) == pytest.approx(1.0)
+    assert implied_precision(0.5, particles=200, n_picks=0) == 0.0
+
+
+def test_recall_at_expected_does_not_depend_on_the_label_fraction_but_ap_does():
+    """1000 particles, 1000 candidates: 800 true ones (scored high, mixed with 200 false ones) then 200 false
+    ones. Against a random 30% of the particles as labels, AP falls with the label fraction; recall at the
+    expected count estimates the true recall."""
+    rng = np.random.default_rng(0)
+    n = 1000
+    is_true = np.r_[np.ones(800, bool), np.zeros(200, bool)]
+    rng.shuffle(is_true)
+    scores = np.r_[rng.uniform(1, 2, n), rng.uniform(0, 1, 200)]
+    truth_hits = np.r_[is_true, np.zeros(200, bool)]
+    labeled = rng.random(n) < 0.3  # which particles carry a label
+    particle_of_candidate = np.full(n + 200, -1)
+    particle_of_candidate[np.flatnonzero(truth_hits)] = np.arange(800)
+    label_hits = truth_hits & labeled[np.clip(particle_of_candidate, 0, None)]
+    n_labels = int(labeled.sum())
+    true_recall = recall_at_count(scores, truth_hits, n, n)
+    assert true_recall == pytest.approx(0.8)
+    assert recall_at_count(scores, label_hits, n_labels, n) == pytest.approx(true_recall, abs=0.05)
+    assert average_precision(scores, label_hits, n_labels) < 0.5 * average_precision(scores, truth_hits, n)
+
+
+def test_summarize_reports_recall_at_expected():
+    picks = pd.DataFrame({"micrograph": "a", "x": [0.0, 50.0, 100.0], "y": 0.0, "score": [3.0, 2.0, 1.0]})
+    labels = pd.DataFrame({"micrograph": "a", "x": [0.0, 100.0], "y": 0.0})
+    stats, _ = summarize(picks, labels, radius=5.0, expected_picks=2)
+    assert stats["expected_picks"] == 2 and stats["recall_at_expected"] == pytest.approx(0.5)
+    assert "recall_at_expected" not in summarize(picks, labels, radius=5.0)[0]
+
+
+def test_threshold_expected_mode_needs_no_labels():
+    """Without held-out labels (no curve) mode 'expected' counts the picks over the micrographs given."""
+    empty = precision_recall(np.zeros(0), np.zeros(0, dtype=bool), 0)
+    candidates = pd.DataFrame({"score": [0.1, 0.9, 0.5, 0.7, 0.3, 0.8]})
+    params = {"mode": "expected", "expected_particles": 2, "value": -1.5}
+    out = choose_threshold(empty, candidates, 2, params, scope="micrograph over all micrographs")
+    assert out["mode"] == "expected" and out["threshold"] == pytest.approx(0.5)  # the 4th best score
+    assert "2 picks per micrograph over all micrographs" in out["reason"]

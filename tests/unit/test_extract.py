@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from pickflow.extract import blob_centroids, candidate_mask, disk_maximum, disk_offsets, nms, nms_reference
+from pickflow.extract import (
+    blob_centroids,
+    candidate_mask,
+    disk_maximum,
+    disk_offsets,
+    extract_candidates,
+    nms,
+    nms_reference,
+    resolve_method,
+)
 
 RADII = (1, 1.5, 2, 3, 4.7, 7)
 
@@ -144,3 +153,33 @@ def test_candidate_mask():
     expected[1:5, 1:5] = True
     expected &= score > 10
     np.testing.assert_array_equal(mask, expected)
+
+
+def _particles_map(heights: np.ndarray, spacing: int = 40, sigma: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+    """A score map with one Gaussian bump per particle on a background logit of -8: (map, centres (y, x))."""
+    side = int(np.ceil(np.sqrt(len(heights))))
+    centres = np.array(
+        [(spacing // 2 + spacing * (i // side), spacing // 2 + spacing * (i % side)) for i in range(len(heights))]
+    )
+    yy, xx = np.mgrid[: spacing * side, : spacing * side]
+    score = np.full(yy.shape, -8.0)
+    for (cy, cx), height in zip(centres, heights, strict=True):
+        bump = -8.0 + (height + 8.0) * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * sigma**2))
+        np.maximum(score, bump, out=score)
+    return score, centres
+
+
+def test_auto_extraction_gives_a_candidate_on_every_particle_whatever_its_peak():
+    heights = np.linspace(-5.0, 6.0, 16)  # peaks from well below logit 0 to well above
+    score, centres = _particles_map(heights)
+    params = {"method": "auto", "stride": 1, "edge": 0, "nms_radius": 8.0, "candidate_threshold": -6.0}
+    assert resolve_method("auto") == "nms"
+    ys, xs, sc = extract_candidates(score, {**params, "blob_threshold": 0.0})
+    found = np.column_stack([ys, xs])
+    for (cy, cx), height in zip(centres, heights, strict=True):
+        nearest = np.argmin(np.hypot(found[:, 0] - cy, found[:, 1] - cx))
+        assert (found[nearest] == (cy, cx)).all() and sc[nearest] == pytest.approx(height)
+    assert len(sc) == len(heights)  # one candidate per particle, none on the background below the threshold
+    # blobs at logit 0 (the unet's former default) leave the particles peaking below 0 without any candidate
+    by, _, _ = extract_candidates(score, {**params, "method": "blob", "blob_threshold": 0.0})
+    assert len(by) == int(np.count_nonzero(heights > 0)) < len(heights)

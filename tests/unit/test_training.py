@@ -92,7 +92,14 @@ def test_metrics_have_one_row_per_epoch_and_split():
     assert list(metrics.groupby("epoch")["split"].apply(list)) == [["train", "test"]] * 3
     for column in ("loss", "accuracy", "precision", "adjusted_precision", "tpr", "fpr", "auprc", "ap"):
         assert metrics[column].between(0, np.inf).all(), column
+    assert metrics["recall_at_expected"].between(0, 1).all()
     assert summary["best_epoch"] == select_best_epoch(metrics, "ap")
+
+
+def test_recall_at_expected_can_select_the_epoch():
+    metrics, summary, _ = run(tiny_config(selection_metric="recall_at_expected"))
+    assert summary["selection_metric"] == "recall_at_expected"
+    assert summary["best_epoch"] == select_best_epoch(metrics, "recall_at_expected")
 
 
 def test_returned_model_holds_the_weights_of_the_best_epoch():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -73,3 +74,22 @@ def test_accuracy_smoke(tmp_path):
         assert 0 <= row["average_precision"] <= 1 and row["train_wall_s"] > 0
     assert summary["pickflow unet"]["budget"] == "1 x 2 x 1 patch of 128 px"
     assert "| easy | pickflow unet |" in (out / "accuracy.md").read_text()
+
+
+def test_heldout_smoke(tmp_path):
+    simulate = [sys.executable, str(REPO / "scripts/simulate.py"), str(tmp_path / "sim"), "--preset", "hard"]
+    simulate += ["--micrographs", "3", "--size", "512", "--particles", "20"]
+    subprocess.run(simulate, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=600)
+    out = tmp_path / "heldout.json"
+    command = [sys.executable, str(REPO / "benchmarks/heldout.py"), str(tmp_path / "sim"), "--models", "resnet8"]
+    command += ["--epochs", "2", "--epoch-size", "2", "--test", "1", "--out", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (run,) = json.loads(out.read_text())
+    assert [row["epoch"] for row in run["per_epoch"]] == [1, 2]
+    for row in run["per_epoch"]:
+        assert all(0 <= row[k] <= 1 for k in ("ap", "recall_at_expected", "true_ap", "true_recall_at_expected"))
+    assert run["selection"]["ap"]["regret"] >= 0 and run["selection"]["recall_at_expected"]["regret"] >= 0
+    for method in ("nms", "blob"):
+        assert 0 <= run["extraction_at_best_ap_epoch"][method]["candidate_recall"] <= 1
+    assert "| sim | resnet8 |" in out.with_suffix(".md").read_text()

@@ -48,7 +48,7 @@ def test_the_chosen_family_picks_with_its_extraction(families_run):
     summary = json.loads((families_run / "results/train/summary.json").read_text())
     assert summary["config"]["model"]["name"] == best["value"]
     logs = "".join(p.read_text() for p in (families_run / "logs/score").glob("*.log"))
-    assert ("(blob)" if best["value"] == "unet" else "(nms)") in logs
+    assert "(nms)" in logs and "(blob)" not in logs  # auto: NMS for every family
     picks = starfile.read(families_run / "results/picks/particles.star")
     assert len(picks) > 0 and {"rlnCoordinateX", "rlnCoordinateY"} <= set(picks.columns)
 

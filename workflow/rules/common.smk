@@ -43,25 +43,42 @@ _checked(pickflow_config.check_semantics, config)
 MICROGRAPHS = _checked(
     pickflow_inputs.discover_micrographs, config["micrographs"]["path"]
 )
-COORDINATE_FILES = _checked(
-    pickflow_inputs.coordinate_files,
-    config["labels"]["coordinates"],
-    Path("."),
-    config["labels"]["format"],
+# Without labels (labels.coordinates: null) a given model picks; with pick.model other than
+# 'trained' the labels only evaluate: no split, folds or training jobs.
+HAS_LABELS = pickflow_config.has_labels(config)
+TRAINS = pickflow_config.trains(config)
+COORDINATE_FILES = (
+    _checked(
+        pickflow_inputs.coordinate_files,
+        config["labels"]["coordinates"],
+        Path("."),
+        config["labels"]["format"],
+    )
+    if HAS_LABELS
+    else []
 )
-LABELS = _checked(
-    pickflow_inputs.load_checked_labels,
-    MICROGRAPHS,
-    COORDINATE_FILES,
-    pickflow_config.label_params(config),
+LABELS = (
+    _checked(
+        pickflow_inputs.load_checked_labels,
+        MICROGRAPHS,
+        COORDINATE_FILES,
+        pickflow_config.label_params(config),
+    )
+    if HAS_LABELS
+    else pickflow_inputs.no_labels()
 )
 LABELED = sorted(LABELS["micrograph"].unique())
-_checked(pickflow_config.check_prior, config, [MICROGRAPHS[key] for key in LABELED])
-_checked(
-    pickflow_inputs.check_split_possible,
-    len(LABELED),
-    config["split"]["test_fraction"],
-)
+if TRAINS:
+    _checked(pickflow_config.check_prior, config, [MICROGRAPHS[key] for key in LABELED])
+    _checked(
+        pickflow_inputs.check_split_possible,
+        len(LABELED),
+        config["split"]["test_fraction"],
+    )
+    PICKING_MODEL = "results/train/model.pt"
+else:
+    PICKING_MODEL = str(_checked(pickflow_config.picking_model_path, config))
+    logger.info(f"pickflow: picking with {PICKING_MODEL}; no training in this run")
 if config["cv"]["enabled"]:
     _checked(
         pickflow_inputs.check_folds_possible,
@@ -172,10 +189,6 @@ def all_candidates(wildcards):
     return [f"results/pick/candidates/batch{b}.csv" for b in sorted(BATCHES)]
 
 
-def preprocessed_dir(wildcards, input):
-    return os.path.dirname(input.preprocessed_meta[0])
-
-
 CV_VALUES = (
     {
         pickflow_crossval.value_key(v): v
@@ -215,6 +228,16 @@ def final_train_params():
 
 def cv_best(wildcards):
     return ["results/cv/best.json"] if config["cv"]["enabled"] else []
+
+
+def if_trained(*paths):
+    """``paths`` when this run trains its model, else nothing."""
+    return list(paths) if TRAINS else []
+
+
+def if_labeled(*paths):
+    """``paths`` when the run has labels, else nothing."""
+    return list(paths) if HAS_LABELS else []
 
 
 THUMBNAILS = sorted(MICROGRAPHS)[:3]

@@ -1,6 +1,6 @@
 rule score:
     input:
-        model="results/train/model.pt",
+        model=PICKING_MODEL,
         micrographs=batch_micrographs,
         meta=batch_metadata,
     output:
@@ -23,8 +23,8 @@ rule score:
 rule threshold:
     input:
         candidates=all_candidates,
-        labels="results/labels/labels.csv",
-        split="results/split/split.json",
+        labels=if_labeled("results/labels/labels.csv"),
+        split=if_trained("results/split/split.json"),
     output:
         threshold="results/pick/threshold.json",
         curve="results/pick/pr_curve.csv",
@@ -36,6 +36,7 @@ rule threshold:
     params:
         threshold=pickflow_config.threshold_params(config),
         code=script_code("threshold"),
+        micrographs=sorted(MICROGRAPHS),
     script:
         "../../scripts/threshold.py"
 

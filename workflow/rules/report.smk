@@ -29,16 +29,15 @@ rule plot_preprocessing:
 
 rule plots:
     input:
-        metrics="results/train/metrics.csv",
-        summary="results/train/summary.json",
+        metrics=if_trained("results/train/metrics.csv"),
+        summary=if_trained("results/train/summary.json"),
         threshold="results/pick/threshold.json",
         curve="results/pick/pr_curve.csv",
         picks="results/picks/particles.csv",
         pick_summary="results/picks/summary.json",
         candidates=all_candidates,
-        labels="results/labels/labels.csv",
-        split="results/split/split.json",
-        preprocessed_meta=preprocessed(LABELED, "json"),
+        labels=if_labeled("results/labels/labels.csv"),
+        split=if_trained("results/split/split.json"),
     output:
         training=report(
             "results/plots/training.png",
@@ -76,7 +75,9 @@ rule plots:
     conda:
         "../../envs/pickflow.yaml"
     params:
-        preprocessed=preprocessed_dir,
+        preprocessed="results/preprocessed",
+        picking_model=pickflow_config.picking_model_label(config),
+        particle_radius=pickflow_config.particle_radius_px(config),
         code=script_code("plots"),
     script:
         "../../scripts/plots.py"
@@ -119,12 +120,12 @@ rule plot_cv:
 
 rule report_summary:
     input:
-        train_metrics="results/train/metrics.csv",
-        train_summary="results/train/summary.json",
+        train_metrics=if_trained("results/train/metrics.csv"),
+        train_summary=if_trained("results/train/summary.json"),
         threshold="results/pick/threshold.json",
         picks="results/picks/summary.json",
-        labels="results/labels/labels.csv",
-        split="results/split/split.json",
+        labels=if_labeled("results/labels/labels.csv"),
+        split=if_trained("results/split/split.json"),
         cv_best=cv_best,
     output:
         summary="results/report/summary.rst",
@@ -138,5 +139,6 @@ rule report_summary:
         config=config,
         particle_diameter_px=2 * pickflow_config.particle_radius_px(config),
         code=script_code("report_summary"),
+        picking_model=pickflow_config.picking_model_label(config),
     script:
         "../../scripts/report_summary.py"
