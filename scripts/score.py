@@ -18,6 +18,7 @@ from pickflow.config import load_config, pick_params
 from pickflow.extract import blob_centroids, nms
 from pickflow.micrographs import micrograph_key, read_micrograph
 from pickflow.model_config import SEGMENTATION
+from pickflow.progress import Progress
 from pickflow.scoring import load_model, resolve_device, score_image, set_threads
 
 log = logging.getLogger("pickflow.score")
@@ -41,6 +42,7 @@ def run(model_path: str, micrographs: list[str], output: str, params: dict, devi
     if method == "auto":
         method = "blob" if model.config.name in SEGMENTATION else "nms"
     tables = []
+    progress = Progress(len(micrographs))
     for path in micrographs:
         key = micrograph_key(path)
         meta = json.loads(Path(path).with_suffix(".json").read_text())
@@ -60,7 +62,7 @@ def run(model_path: str, micrographs: list[str], output: str, params: dict, devi
                 }
             )
         )
-        log.info("%s: %d candidates (%s)", key, len(sc), method)
+        log.info("micrograph %s: %s, %d candidates (%s)", progress.step(), key, len(sc), method)
     result = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=COLUMNS)
     with atomic_path(output) as tmp:
         result[COLUMNS].to_csv(tmp, index=False, float_format="%.3f")
