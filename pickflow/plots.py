@@ -251,3 +251,54 @@ def cv_fold_curves(
             _whole_numbers(ax.xaxis)
     axes[0, 1].legend(fontsize=7)
     return _save(fig, path)
+
+
+def _thumbnail(image: np.ndarray, size: int) -> tuple[np.ndarray, int]:
+    """The image reduced by an integer block mean to at most ``size`` pixels a side, and the factor used."""
+    factor = max(1, int(np.ceil(max(image.shape) / size)))
+    h, w = image.shape[0] // factor * factor, image.shape[1] // factor * factor
+    small = image[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+    return small, factor
+
+
+def micrograph_overview(
+    panels: list[dict], radius: float, limits: tuple[float, float], path: str | os.PathLike[str], columns: int = 8
+) -> plt.Figure:
+    """Picks (green circles) on thumbnails of many micrographs; a micrograph whose pick count is outside ``limits``
+    gets a red frame and title. Each panel: name, image (preprocessed), scale (full-size px per preprocessed px,
+    (y, x)) and picks (full-size coordinates)."""
+    columns = max(1, min(columns, len(panels)))
+    rows = max(1, -(-len(panels) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(2.1 * columns, 2.3 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, panel in zip(axes.flat, panels, strict=False):
+        image, factor = _thumbnail(panel["image"], 192)
+        (sy, sx), picks = panel["scale"], panel["picks"]
+        lo, hi = np.percentile(image, [1, 99])
+        ax.imshow(image, cmap="gray", vmin=lo, vmax=hi)
+        centres = np.column_stack([picks["x"] / sx / factor, picks["y"] / sy / factor])
+        ax.add_collection(
+            PatchCollection(
+                [Circle(c, radius / factor) for c in centres], facecolor="none", edgecolor="lime", linewidth=0.5
+            )
+        )
+        n = len(picks)
+        unusual = "few" if n < limits[0] else "many" if n > limits[1] else None
+        ax.set_title(
+            f"{panel['name']}\n{n} picks" + (f" (unusually {unusual})" if unusual else ""),
+            fontsize=7,
+            color="red" if unusual else "black",
+        )
+        if unusual:
+            ax.axis("on")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set(color="red", linewidth=2.5)
+    fig.suptitle(
+        f"Picks on {len(panels)} micrographs; red: unusually few (< {max(limits[0], 0):.0f}) "
+        f"or many (> {limits[1]:.0f}) picks",
+        fontsize=10,
+    )
+    return _save(fig, path)

@@ -16,6 +16,7 @@ from pickflow.atomic import write_json
 from pickflow.cli import config_parser, entry
 from pickflow.config import box_size, load_config
 from pickflow.coordinates import read_table, write_box, write_csv, write_star, write_topaz
+from pickflow.overview import overview_micrographs, unusual_pick_counts
 
 log = logging.getLogger("pickflow.picks")
 
@@ -37,6 +38,7 @@ def run(candidates: list[str], threshold: str, outputs: dict, box: int, microgra
     for key, group in picks.groupby("micrograph"):
         write_star(group, per_mic / f"{key}.star")
         write_box(group, per_mic / f"{key}.box", box)
+    unusual = unusual_pick_counts(counts.to_dict())
     summary = {
         "threshold": choice["threshold"],
         "threshold_mode": choice["mode"],
@@ -44,6 +46,8 @@ def run(candidates: list[str], threshold: str, outputs: dict, box: int, microgra
         "n_micrographs": int(counts.size),
         "n_picks": len(picks),
         "picks_per_micrograph": counts.to_dict(),
+        "unusual_pick_counts": unusual,
+        "overview_micrographs": overview_micrographs(counts.to_dict(), unusual),
         "box_size": box,
     }
     write_json(outputs["summary"], summary)
@@ -54,6 +58,9 @@ def run(candidates: list[str], threshold: str, outputs: dict, box: int, microgra
         choice["threshold"],
         choice["mode"],
     )
+    for kind in ("few", "many"):
+        if unusual[kind]:
+            log.warning("%d micrographs with unusually %s picks: %s", len(unusual[kind]), kind, " ".join(unusual[kind]))
     if len(picks) == 0:
         log.warning("no particles picked: use class weights (train.class_weights) or lower the initial learning rate")
 

@@ -29,7 +29,10 @@ def run(inputs: dict, outputs: dict, preprocessed: str) -> None:
     threshold = _json(inputs["threshold"])
     plots.precision_recall(pd.read_csv(inputs["curve"]), threshold, outputs["precision_recall"])
     pick_summary = _json(inputs["pick_summary"])
-    plots.picks_per_micrograph(pick_summary["picks_per_micrograph"], outputs["picks_per_micrograph"])
+    unusual = pick_summary["unusual_pick_counts"]
+    plots.picks_per_micrograph(
+        pick_summary["picks_per_micrograph"], outputs["picks_per_micrograph"], (unusual["low"], unusual["high"])
+    )
     scores = pd.concat([read_table(c)["score"] for c in inputs["candidates"]]).to_numpy(float)
     plots.score_histogram(scores, threshold["threshold"], outputs["score_histogram"])
     picks, labels, split = read_table(inputs["picks"]), read_table(inputs["labels"]), _json(inputs["split"])

@@ -71,3 +71,17 @@ def test_precision_recall_and_score_axes_in_plain_words(tmp_path):
     assert "share of labeled particles found" in _text(pr) and pr.axes[0].get_xlim() == (0.0, 1.0)
     scores = plots.score_histogram(np.linspace(-6, 4, 50), 0.2, tmp_path / "scores.png")
     assert "log-odds" in _text(scores) and "logit" not in _text(scores)
+
+
+def test_overview_frames_micrographs_with_unusual_counts_in_red(tmp_path):
+    image = np.random.default_rng(0).normal(size=(400, 300)).astype(np.float32)
+    panels = [
+        {"name": name, "image": image, "scale": (2.0, 2.0), "picks": pd.DataFrame({"x": [100.0] * n, "y": [80.0] * n})}
+        for name, n in (("usual", 10), ("empty", 0), ("crowded", 60))
+    ]
+    fig = plots.micrograph_overview(panels, radius=8, limits=(3, 30), path=tmp_path / "overview.png")
+    titles = {ax.get_title().split("\n")[0]: ax.title for ax in fig.axes if ax.get_title()}
+    assert titles["usual"].get_color() == "black"
+    assert "unusually few" in titles["empty"].get_text() and titles["empty"].get_color() == "red"
+    assert "unusually many" in titles["crowded"].get_text() and titles["crowded"].get_color() == "red"
+    assert max(ax.images[0].get_array().shape[0] for ax in fig.axes if ax.images) <= 192  # thumbnails

@@ -30,6 +30,7 @@ PLOTS = [
     "picks_per_micrograph",
     "score_histogram",
     "overlays",
+    "overview",
     "preprocessing",
     "normalization",
 ]

@@ -38,11 +38,11 @@ rule threshold:
         "../../scripts/threshold.py"
 
 
-rule picks:
+checkpoint picks:
     input:
         candidates=all_candidates,
         threshold="results/pick/threshold.json",
-        code=package("coordinates"),
+        code=package("coordinates", "overview"),
     output:
         star="results/picks/particles.star",
         csv="results/picks/particles.csv",

@@ -1,3 +1,13 @@
+import json
+
+
+def overview_inputs(wildcards):
+    """The preprocessed micrographs the overview shows: those the picks job chose (at most 48)."""
+    summary = checkpoints.picks.get().output.summary
+    shown = json.loads(Path(summary).read_text())["overview_micrographs"]
+    return {"preprocessed": preprocessed(shown), "meta": preprocessed(shown, "json")}
+
+
 rule plot_preprocessing:
     input:
         raw=thumbnail_inputs,
@@ -79,6 +89,30 @@ rule plots:
         preprocessed=preprocessed_dir,
     script:
         "../../scripts/plots.py"
+
+
+rule plot_overview:
+    input:
+        unpack(overview_inputs),
+        summary="results/picks/summary.json",
+        picks="results/picks/particles.csv",
+        code=package("plots", "overview"),
+    output:
+        report(
+            "results/plots/overview.png",
+            caption="../report/overview.rst",
+            category="Picking",
+            labels={"figure": "overview of many micrographs"},
+        ),
+    log:
+        "logs/plots/overview.log",
+    localrule: True
+    conda:
+        "../../envs/pickflow.yaml"
+    params:
+        radius=pickflow_config.particle_radius_px(config),
+    script:
+        "../../scripts/plot_overview.py"
 
 
 rule plot_cv:
