@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import zlib
 from pathlib import Path
 
 import yaml
@@ -182,8 +181,3 @@ def box_size(config: dict) -> int:
     return int(
         config["pick"]["box_size"] or round(1.5 * config["particle_diameter"] / config["micrographs"]["pixel_size"])
     )
-
-
-def batch_of(key: str, batches: int) -> int:
-    """Scoring batch of a micrograph: a stable hash, so adding a micrograph reruns one batch only."""
-    return zlib.crc32(key.encode()) % batches

@@ -81,6 +81,7 @@ def test_adding_a_value_schedules_only_its_folds_and_what_follows(cv_run):
         "picks": 1,
         "plots": 1,
         "plot_overview": 1,
+        "plot_preprocessing": 1,
         "plot_cv": 1,
         "report_summary": 1,
         "all": 1,

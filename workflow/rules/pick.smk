@@ -5,9 +5,12 @@ rule score:
         meta=batch_metadata,
         code=package("scoring", "extract", "models"),
     output:
-        "results/pick/candidates/batch{batch}.csv",
+        candidates="results/pick/candidates/{batch}.csv",
+        normalization="results/pick/normalization/{batch}.json",
     log:
-        "logs/score/batch{batch}.log",
+        "logs/score/{batch}.log",
+    wildcard_constraints:
+        batch="h[01]*",
     conda:
         "../../envs/pickflow.yaml"
     threads: config["pick"]["threads"]

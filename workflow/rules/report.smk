@@ -1,18 +1,8 @@
-import json
-
-
-def overview_inputs(wildcards):
-    """The preprocessed micrographs the overview shows: those the picks job chose (at most 48)."""
-    summary = checkpoints.picks.get().output.summary
-    shown = json.loads(Path(summary).read_text())["overview_micrographs"]
-    return {"preprocessed": preprocessed(shown), "meta": preprocessed(shown, "json")}
-
-
 rule plot_preprocessing:
     input:
         raw=thumbnail_inputs,
         preprocessed=preprocessed(THUMBNAILS),
-        meta=preprocessed(sorted(MICROGRAPHS), "json"),
+        normalization=all_normalization,
         code=package("plots"),
     output:
         thumbnails=report(
