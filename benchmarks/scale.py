@@ -68,7 +68,7 @@ CONFIG = {
         "threads": 1,
     },
     "cv": {"enabled": False},
-    "pick": {"method": "nms", "threshold": {"mode": "f1"}, "batches": 2, "device": "cpu", "threads": 1},
+    "pick": {"method": "nms", "threshold": {"mode": "f1"}, "batch_size": 20, "device": "cpu", "threads": 1},
 }
 
 
@@ -125,6 +125,7 @@ class Timed:
     wall_s: float
     cpu_s: float  # user + system of snakemake and its children: steadier than wall time on a shared machine
     output: str
+    peak_mb: float = 0.0  # peak resident memory of snakemake (ru_maxrss)
 
 
 def snakemake(workdir: Path, *args: str, env: dict[str, str] | None = None) -> Timed:
@@ -140,7 +141,7 @@ def snakemake(workdir: Path, *args: str, env: dict[str, str] | None = None) -> T
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"snakemake {' '.join(args)} failed in {workdir}:\n{output[-4000:]}")
-    return Timed(round(seconds, 2), round(usage.ru_utime + usage.ru_stime, 2), output)
+    return Timed(round(seconds, 2), round(usage.ru_utime + usage.ru_stime, 2), output, round(usage.ru_maxrss / 1024, 1))
 
 
 def job_stats(output: str) -> dict[str, int]:
@@ -193,6 +194,9 @@ class DagPoint:
     dry_run_cpu_s: float
     jobs: int
     jobs_per_rule: dict[str, int]
+    dry_run_peak_mb: float = 0.0
+    output_kb: float = 0.0  # size of the dry run's console output
+    longest_line: int = 0  # characters in its longest line (a job's input list)
     slurm_dry_run_s: float | None = None
     slurm_dry_run_cpu_s: float | None = None
     submissions: int | None = None
@@ -218,7 +222,17 @@ def dag_point(root: Path, n: int, with_slurm: bool) -> DagPoint:
     workdir = make_workdir(root / f"dag_{n}", n, size=64, n_real=N_REAL_DAG)
     plain = snakemake(workdir, "-n")
     jobs = job_stats(plain.output)
-    point = DagPoint(n, plain.wall_s, plain.cpu_s, jobs.get("total", 0), jobs)
+    lines = plain.output.splitlines()
+    point = DagPoint(
+        n,
+        plain.wall_s,
+        plain.cpu_s,
+        jobs.get("total", 0),
+        jobs,
+        plain.peak_mb,
+        round(len(plain.output) / 1024, 1),
+        max(map(len, lines), default=0),
+    )
     if with_slurm:
         env = dict(os.environ, PICKFLOW_CPU_PARTITION="cpu", PICKFLOW_GPU_PARTITION="gpu")
         slurm = snakemake(workdir, "-n", "--profile", str(PROFILE), env=env)
@@ -367,15 +381,17 @@ def markdown(result: dict) -> str:
         "",
         "## DAG build (`snakemake -n`) and SLURM submissions (`-n --profile profiles/slurm`)",
         "",
-        "| micrographs | `-n` wall s (CPU s) | jobs planned | `-n` with SLURM profile, wall s (CPU s) | "
-        "cluster submissions (dry-run listing) | expected from profile | submissions per rule |",
-        "|---|---|---|---|---|---|---|",
+        "| micrographs | `-n` wall s (CPU s) | `-n` peak MB | `-n` output KB (longest line, chars) | jobs planned | "
+        "`-n` with SLURM profile, wall s (CPU s) | cluster submissions (dry-run listing) | expected from profile | "
+        "submissions per rule |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for p in result["dag"]:
         per_rule = ", ".join(f"{r} {c}" for r, c in p["submissions_per_rule"].items()) or "-"
         slurm = f"{p['slurm_dry_run_s']} ({p['slurm_dry_run_cpu_s']})" if p["slurm_dry_run_s"] is not None else "-"
         lines.append(
-            f"| {p['n']} | {p['dry_run_s']} ({p['dry_run_cpu_s']}) | {p['jobs']} | {slurm} | "
+            f"| {p['n']} | {p['dry_run_s']} ({p['dry_run_cpu_s']}) | {p.get('dry_run_peak_mb', '-')} | "
+            f"{p.get('output_kb', '-')} ({p.get('longest_line', '-')}) | {p['jobs']} | {slurm} | "
             f"{p['submissions'] if p['submissions'] is not None else '-'} | "
             f"{p['submissions_expected'] if p['submissions_expected'] is not None else '-'} | {per_rule} |"
         )

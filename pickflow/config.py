@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
@@ -435,8 +434,3 @@ def box_size(config: dict) -> int:
 def gpus(device: str) -> int:
     """GPUs a training or scoring job asks the scheduler for: none when the config pins it to the CPU."""
     return 0 if device == "cpu" else 1
-
-
-def batch_of(key: str, batches: int) -> int:
-    """Scoring batch of a micrograph: a stable hash, so adding a micrograph reruns one batch only."""
-    return zlib.crc32(key.encode()) % batches

@@ -24,6 +24,7 @@ from .extract import nms, stamp
 from .losses import LossConfig, objective
 from .model_config import SEGMENTATION, ModelConfig
 from .prior import class_prior, observed_prior
+from .progress import Progress
 from .sampling import CropSampler, PatchSampler
 from .scoring import Network, build_model, native_bf16, score_image
 
@@ -314,6 +315,7 @@ def train(
     forward = torch.compile(model) if cfg.compile else model  # shares the weights; evaluation uses ``model``
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
     model.train()
+    progress = Progress(cfg.epochs, done=start_epoch - 1)
     for epoch in range(start_epoch, cfg.epochs + 1):
         rng = np.random.default_rng([cfg.seed, epoch])
         torch.manual_seed(cfg.seed * 100_003 + epoch)
@@ -352,9 +354,8 @@ def train(
         if cfg.keep_epoch == "last" or select_best_epoch(pd.DataFrame(rows), cfg.selection_metric) == epoch:
             best = {"epoch": epoch, "state": copy.deepcopy(model.state_dict())}
         log.info(
-            "epoch %d/%d objective=%.4f %s (%.1f s training)",
-            epoch,
-            cfg.epochs,
+            "epoch %s: objective=%.4f %s (%.1f s training)",
+            progress.step(),
             common["objective"],
             " ".join(
                 f"{r['split']}: loss={r['loss']:.4f} acc={r['accuracy']:.3f} auprc={r['auprc']:.3f} ap={r['ap']:.3f}"

@@ -20,6 +20,7 @@ from pickflow.coordinates import read_table, write_box, write_csv, write_star, w
 from pickflow.cryosparc import write_particles_cs
 from pickflow.inputs import discover_micrographs
 from pickflow.micrographs import read_shape
+from pickflow.overview import overview_micrographs, unusual_pick_counts
 from pickflow.relion import write_relion_picks
 
 log = logging.getLogger("pickflow.picks")
@@ -47,6 +48,7 @@ def run(candidates: list[str], threshold: str, outputs: dict, box: int, microgra
     for key, group in picks.groupby("micrograph"):
         write_star(named.loc[group.index], per_mic / f"{key}.star")
         write_box(group, per_mic / f"{key}.box", box)
+    unusual = unusual_pick_counts(counts.to_dict())
     summary = {
         "threshold": choice["threshold"],
         "threshold_mode": choice["mode"],
@@ -54,6 +56,8 @@ def run(candidates: list[str], threshold: str, outputs: dict, box: int, microgra
         "n_micrographs": int(counts.size),
         "n_picks": len(picks),
         "picks_per_micrograph": counts.to_dict(),
+        "unusual_pick_counts": unusual,
+        "overview_micrographs": overview_micrographs(counts.to_dict(), unusual),
         "box_size": box,
     }
     write_json(outputs["summary"], summary)
@@ -64,6 +68,9 @@ def run(candidates: list[str], threshold: str, outputs: dict, box: int, microgra
         choice["threshold"],
         choice["mode"],
     )
+    for kind in ("few", "many"):
+        if unusual[kind]:
+            log.warning("%d micrographs with unusually %s picks: %s", len(unusual[kind]), kind, " ".join(unusual[kind]))
     if len(picks) == 0:
         log.warning("no particles picked: use class weights (train.class_weights) or lower the initial learning rate")
 

@@ -37,7 +37,10 @@ def run(inputs: dict, outputs: dict, preprocessed: str, picking_model: str, part
     else:
         plots.placeholder("No labels: the picks are not evaluated", outputs["precision_recall"])
     pick_summary = _json(inputs["pick_summary"])
-    plots.picks_per_micrograph(pick_summary["picks_per_micrograph"], outputs["picks_per_micrograph"])
+    unusual = pick_summary["unusual_pick_counts"]
+    plots.picks_per_micrograph(
+        pick_summary["picks_per_micrograph"], outputs["picks_per_micrograph"], (unusual["low"], unusual["high"])
+    )
     scores = pd.concat([read_table(c)["score"] for c in inputs["candidates"]]).to_numpy(float)
     plots.score_histogram(scores, threshold["threshold"], outputs["score_histogram"])
     picks = read_table(inputs["picks"])

@@ -32,6 +32,16 @@ def _table(rows: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _unusual(unusual: dict, counts: dict) -> str:
+    """The micrographs flagged for unusually few or many picks, with their counts, or 'none'."""
+    parts = []
+    for kind, comparison, bound in (("few", "fewer", unusual["low"]), ("many", "more", unusual["high"])):
+        if unusual[kind]:
+            names = ", ".join(f"{name} ({counts[name]})" for name in unusual[kind])
+            parts.append(f"{len(unusual[kind])} with {comparison} than {bound:.0f} picks: {names}")
+    return "; ".join(parts) or f"none (median {unusual['median']:.0f} picks, robust sd {unusual['robust_sd']:.1f})"
+
+
 def _labels_row(labels: pd.DataFrame, split: dict | None) -> tuple[str, str]:
     counts = labels["micrograph"].value_counts()
     if split is None:
@@ -91,6 +101,7 @@ def summary_rows(inputs: dict, config: dict, picking_model: str) -> list[tuple[s
             "Particles picked",
             f"{picks['n_picks']} ({picks['n_picks'] / max(picks['n_micrographs'], 1):.1f} per micrograph)",
         ),
+        ("Micrographs with unusual pick counts", _unusual(picks["unusual_pick_counts"], picks["picks_per_micrograph"])),
     ]
     if held:
         rows.append(

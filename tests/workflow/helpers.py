@@ -31,7 +31,7 @@ TINY_CONFIG = {
         "threads": 1,
         "device": "cpu",
     },
-    "pick": {"batches": 2, "threads": 1, "device": "cpu"},
+    "pick": {"batch_size": 4, "threads": 1, "device": "cpu"},
 }
 
 

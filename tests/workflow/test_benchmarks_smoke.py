@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from pickflow.batches import score_batches
 from tests.workflow.helpers import REPO
 
 pytestmark = pytest.mark.workflow
@@ -56,7 +57,11 @@ def test_scale_smoke(tmp_path):
     for n, row in dag.items():
         assert row["jobs_per_rule"]["preprocess"] == n
         assert row["submissions"] == row["submissions_expected"]  # preprocessing bundled 200 per submission
-    assert dag[200]["submissions"] == dag[50]["submissions"]
+    for n, row in dag.items():  # one scoring submission per batch of at most pick.batch_size micrographs
+        names = [f"mic_{i:06d}" for i in range(n)]
+        assert row["submissions_per_rule"]["score"] == len(score_batches(names, 20))
+    other = {n: row["submissions"] - row["submissions_per_rule"]["score"] for n, row in dag.items()}
+    assert other[200] == other[50]  # everything else does not grow with the project
     assert (tmp_path / "scale.md").read_text().startswith("#")
 
 

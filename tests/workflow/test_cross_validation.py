@@ -80,6 +80,8 @@ def test_adding_a_value_schedules_only_its_folds_and_what_follows(cv_run):
         "threshold": 1,
         "picks": 1,
         "plots": 1,
+        "plot_overview": 1,
+        "plot_preprocessing": 1,
         "plot_cv": 1,
         "report_summary": 1,
         "all": 1,

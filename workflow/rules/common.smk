@@ -1,5 +1,6 @@
 # Helpers shared by the stage files: inputs found and checked once, at parse time, so that bad
 # micrographs lists, coordinates or config values fail before any job starts.
+import json
 import os
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ envvars:
     "PYTHONPATH",
 
 
+from pickflow import batches as pickflow_batches  # noqa: E402
 from pickflow import codedeps as pickflow_codedeps  # noqa: E402
 from pickflow import config as pickflow_config  # noqa: E402
 from pickflow import crossval as pickflow_crossval  # noqa: E402
@@ -32,6 +34,7 @@ PLOTS = [
     "picks_per_micrograph",
     "score_histogram",
     "overlays",
+    "overview",
     "preprocessing",
     "normalization",
 ]
@@ -110,11 +113,7 @@ for _warning in [
     if _warning:
         logger.warning(f"pickflow: {_warning}")
 
-BATCHES = {}
-for _key in sorted(MICROGRAPHS):
-    BATCHES.setdefault(
-        pickflow_config.batch_of(_key, config["pick"]["batches"]), []
-    ).append(_key)
+BATCHES = pickflow_batches.score_batches(MICROGRAPHS, config["pick"]["batch_size"])
 
 
 def gpu_job_resources(device, minutes):
@@ -178,15 +177,27 @@ def preprocessed(keys, suffix="mrc"):
 
 
 def batch_micrographs(wildcards):
-    return preprocessed(BATCHES[int(wildcards.batch)])
+    return preprocessed(BATCHES[wildcards.batch])
 
 
 def batch_metadata(wildcards):
-    return preprocessed(BATCHES[int(wildcards.batch)], "json")
+    return preprocessed(BATCHES[wildcards.batch], "json")
 
 
 def all_candidates(wildcards):
-    return [f"results/pick/candidates/batch{b}.csv" for b in sorted(BATCHES)]
+    return [f"results/pick/candidates/{batch}.csv" for batch in BATCHES]
+
+
+def overview_inputs(wildcards):
+    """The preprocessed micrographs the overview shows: those the picks job chose (at most 48)."""
+    summary = checkpoints.picks.get().output.summary
+    shown = json.loads(Path(summary).read_text())["overview_micrographs"]
+    return {"preprocessed": preprocessed(shown), "meta": preprocessed(shown, "json")}
+
+
+def all_normalization(wildcards):
+    """Normalization statistics of every micrograph, one file per scoring batch (not one per micrograph)."""
+    return [f"results/pick/normalization/{batch}.json" for batch in BATCHES]
 
 
 CV_VALUES = (

@@ -4,9 +4,12 @@ rule score:
         micrographs=batch_micrographs,
         meta=batch_metadata,
     output:
-        "results/pick/candidates/batch{batch}.csv",
+        candidates="results/pick/candidates/{batch}.csv",
+        normalization="results/pick/normalization/{batch}.json",
     log:
-        "logs/score/batch{batch}.log",
+        "logs/score/{batch}.log",
+    wildcard_constraints:
+        batch="h[01]*",
     conda:
         "../../envs/pickflow.yaml"
     threads: config["pick"]["threads"]
@@ -41,7 +44,7 @@ rule threshold:
         "../../scripts/threshold.py"
 
 
-rule picks:
+checkpoint picks:
     input:
         candidates=all_candidates,
         threshold="results/pick/threshold.json",

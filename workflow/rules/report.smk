@@ -2,7 +2,7 @@ rule plot_preprocessing:
     input:
         raw=thumbnail_inputs,
         preprocessed=preprocessed(THUMBNAILS),
-        meta=preprocessed(sorted(MICROGRAPHS), "json"),
+        normalization=all_normalization,
     output:
         thumbnails=report(
             "results/plots/preprocessing.png",
@@ -81,6 +81,30 @@ rule plots:
         code=script_code("plots"),
     script:
         "../../scripts/plots.py"
+
+
+rule plot_overview:
+    input:
+        unpack(overview_inputs),
+        summary="results/picks/summary.json",
+        picks="results/picks/particles.csv",
+    output:
+        report(
+            "results/plots/overview.png",
+            caption="../report/overview.rst",
+            category="Picking",
+            labels={"figure": "overview of many micrographs"},
+        ),
+    log:
+        "logs/plots/overview.log",
+    localrule: True
+    conda:
+        "../../envs/pickflow.yaml"
+    params:
+        radius=pickflow_config.particle_radius_px(config),
+        code=script_code("plot_overview"),
+    script:
+        "../../scripts/plot_overview.py"
 
 
 rule plot_cv:
