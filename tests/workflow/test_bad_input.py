@@ -180,7 +180,7 @@ def test_bad_micrograph_content_fails_its_job_without_output(tmp_path, problem):
 
 
 def test_a_shared_model_file_that_carries_code_fails_its_job_without_running_it(tmp_path):
-    workdir = make_workdir(tmp_path, n_micrographs=2, pick={"batches": 1})
+    workdir = make_workdir(tmp_path, n_micrographs=2)  # one scoring batch: "h"
     keys = [p.stem for p in sorted((workdir / "data/micrographs").glob("*.png"))]
     result = snakemake(workdir, "--cores", "1", *[f"results/preprocessed/{key}.mrc" for key in keys])
     assert result.returncode == 0, result.stderr
@@ -190,12 +190,12 @@ def test_a_shared_model_file_that_carries_code_fails_its_job_without_running_it(
         {"model_config": {"name": "conv31"}, "state_dict": {}, "x": RunsCode(marker)},
         workdir / "results/train/model.pt",
     )
-    result = snakemake(workdir, "--cores", "1", "--allowed-rules", "score", "--", "results/pick/candidates/batch0.csv")
+    result = snakemake(workdir, "--cores", "1", "--allowed-rules", "score", "--", "results/pick/candidates/h.csv")
     assert result.returncode != 0
-    log = (workdir / "logs/score/batch0.log").read_text()
+    log = (workdir / "logs/score/h.log").read_text()
     assert "results/train/model.pt: refused to load: the file holds Python objects" in log
     assert not marker.exists()
-    assert not (workdir / "results/pick/candidates/batch0.csv").exists()
+    assert not (workdir / "results/pick/candidates/h.csv").exists()
 
 
 def _broken_micrographs(workdir) -> dict[str, str]:
