@@ -46,15 +46,33 @@ from pickflow.simulate import preset, write_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_PIXEL_SIZE = 8.0  # Å per pixel after downsampling (Topaz's advice for ~250 Å particles)
+# Simulated sets: (preset, overrides). lowsnr is like issue 15's first set (2048² at 2 Å/px, 150 Å particles, low
+# SNR, 40% labels), with its own seed, apart from the seeds the general models were trained on.
+SIMULATED = {
+    "easy": ("easy", {"seed": 0}),
+    "hard": ("hard", {"seed": 0}),
+    "lowsnr": (
+        "hard",
+        {
+            "image_size": 2048,
+            "particle_radius": 75.0,
+            "particles_per_micrograph": 200,
+            "snr": 0.025,
+            "label_fraction": 0.4,
+            "seed": 50_000,
+        },
+    ),
+}
 SCORES = ("average_precision", "best_f1", "best_f1_precision", "best_f1_recall")
 
 
 def simulated(work: Path, name: str, micrographs: int, image_size: int | None) -> dict:
-    """A simulated data set (generated once, seed 0): raw MRCs, partial labels and the full ground truth."""
+    """A simulated data set (generated once): raw MRCs, partial labels and the full ground truth."""
     folder = work / f"sim_{name}"
     if not (folder / "simulation.json").exists():
         size = {"image_size": image_size} if image_size else {}
-        write_dataset(preset(name, micrographs=micrographs, seed=0, **size), folder)
+        base, overrides = SIMULATED[name]
+        write_dataset(preset(base, **{**overrides, "micrographs": micrographs, **size}), folder)
     sim = json.loads((folder / "simulation.json").read_text())
     config = sim.get("config", sim)
     pixel = float(config["pixel_size"])
@@ -99,19 +117,19 @@ def _names(table: pd.DataFrame) -> pd.DataFrame:
 def run_dataset(work: Path, name: str, args: argparse.Namespace, seed: int) -> dict:
     data = demo(work) if name == "demo" else simulated(work, name, args.micrographs, args.image_size)
     pixel, radius_a, downsample = data["pixel"], data["radius_a"], data["downsample"]
-    radius_pre = radius_a / (pixel * downsample)
-    pre = work / name / "preprocessed"
+    # train.init general fixes the scale (24 px per particle diameter); scratch keeps the data set's downsampling.
+    pre = work / name / ("preprocessed" if args.init == "scratch" else f"preprocessed_{args.init}")
     pre.mkdir(parents=True, exist_ok=True)
-    out = work / name / f"seed{seed}"
+    out = work / name / (f"seed{seed}" if args.init == "scratch" else f"{args.init}_seed{seed}")
     out.mkdir(parents=True, exist_ok=True)
     base = {
         "micrographs": {"path": str(data["raw"][0].parent / "*.mrc"), "pixel_size": pixel},
         "particle_diameter": 2 * radius_a,
         "labels": {"coordinates": str(out / "labels.csv")},
         "preprocess": {"downsample": downsample},
-        "train": {"expected_particles": data["particles"]},
+        "train": {"expected_particles": data["particles"], "init": args.init},
     }
-    preprocess_config = write_config(pre.parent, base, {}, {})
+    preprocess_config = write_config(pre, base, {}, {})  # one per scale: runs with another init may run at once
     for raw in data["raw"]:
         if not (pre / f"{raw.stem}.mrc").exists():
             pickflow_script(
@@ -124,9 +142,12 @@ def run_dataset(work: Path, name: str, args: argparse.Namespace, seed: int) -> d
                 threads=1,
                 log=pre.parent / "logs" / f"preprocess_{raw.stem}.log",
             )
+    meta = json.loads((pre / f"{data['raw'][0].stem}.json").read_text())
+    scale_y, scale_x = meta["scale"]  # full-size px per preprocessed px (all micrographs of a set are one size)
+    radius_pre = radius_a / (pixel * scale_x)
     labels, truth = data["labels"].copy(), data["truth"].copy()
     for table in (labels, truth):
-        table["x_pre"], table["y_pre"] = table["x"] / downsample, table["y"] / downsample
+        table["x_pre"], table["y_pre"] = table["x"] / scale_x, table["y"] / scale_y
     (out / "labels.csv").write_text(labels.to_csv(index=False))
     names = [r.stem for r in data["raw"]]
     order = np.random.default_rng(seed).permutation(names)
@@ -151,7 +172,8 @@ def run_dataset(work: Path, name: str, args: argparse.Namespace, seed: int) -> d
     result: dict = {
         "seed": seed,
         "truth": data["truth_note"],
-        "downsample": downsample,
+        "init": args.init,
+        "preprocessed_pixel_size": meta["pixel_size"],
         "particle_radius_px": radius_pre,
         "split": split,
         "labels_used": int(labels["micrograph"].isin(split["train"]).sum()),
@@ -181,7 +203,7 @@ def run_dataset(work: Path, name: str, args: argparse.Namespace, seed: int) -> d
     if not args.skip_topaz:
         sets = {s: _link_set(pre, split[s], out / f"set_{s}") for s in ("train", "val")}
         # Topaz does not clip label coordinates: one that rounds to the image size crashes its mask code.
-        last = data["image_size"] // downsample - 1
+        last = min(meta["shape"]) - 1
         clipped = labels.assign(x_pre=labels["x_pre"].clip(0, last), y_pre=labels["y_pre"].clip(0, last))
         targets = {s: _topaz_targets(clipped, split[s], out / f"targets_{s}.txt") for s in ("train", "val")}
         run, _, best, topaz_picks = topaz_train_and_pick(
@@ -212,7 +234,7 @@ def summarize_seeds(runs: list[dict]) -> dict:
 
 def markdown(results: dict) -> str:
     lines = [
-        f"# Accuracy, pickflow vs Topaz ({results['date']}, commit {results['commit']})",
+        f"# Accuracy, pickflow (train.init: {results['settings']['init']}) vs Topaz ({results['date']}, commit {results['commit']})",
         "",
         f"Means over seeds {results['settings']['seeds']} (split and training seed); held-out test micrographs only.",
         "",
@@ -233,7 +255,7 @@ def markdown(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", nargs="+", default=["demo", "easy", "hard"], choices=["demo", "easy", "hard"])
+    parser.add_argument("--datasets", nargs="+", default=["demo", "easy", "hard"], choices=["demo", *SIMULATED])
     parser.add_argument("--models", nargs="+", default=["resnet8", "unet"], choices=["resnet8", "unet"])
     parser.add_argument("--micrographs", type=int, default=10, help="simulated micrographs per data set")
     parser.add_argument(
@@ -245,6 +267,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learning-rate", type=float, default=0.0002, help="pickflow's (Topaz's default: 0.0002)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument(
+        "--init",
+        choices=["general", "scratch"],
+        default="general",
+        help="pickflow's train.init (general: the shipped general model at its scale, 24 px per particle diameter)",
+    )
     parser.add_argument("--topaz-bin", default=str(topaz_cli.DEFAULT_TOPAZ_BIN))
     parser.add_argument("--skip-topaz", action="store_true")
     parser.add_argument("--work", default=str(REPO / "benchmarks" / "work" / "accuracy"))

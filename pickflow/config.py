@@ -8,6 +8,7 @@ import copy
 import logging
 import math
 from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,6 +16,7 @@ import jsonschema
 import yaml
 
 from .errors import InputError
+from .general_models import file_sha256, general_model_info, general_model_path, has_general_model
 from .model_config import CONVNETS, RESNETS, SEGMENTATION, ModelConfig, config_errors, receptive_field
 
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
@@ -165,7 +167,7 @@ def check_semantics(config: dict) -> None:
     errors = _value_errors(config, schema) + _cv_value_errors(config, schema)
     if errors:
         raise InputError("config: " + "; ".join(errors))
-    errors = train_errors(config) + _pixel_size_errors(config) + _picking_errors(config)
+    errors = train_errors(config) + _pixel_size_errors(config) + _picking_errors(config) + scale_errors(config)
     if config["cv"]["enabled"]:
         errors += _cv_errors(config)
     if errors:
@@ -282,7 +284,131 @@ def train_errors(config: dict) -> list[str]:
         )
     if train["model"] not in SEGMENTATION and train["minibatch_size"] == 1:
         errors.append("train.minibatch_size: resnet/conv models need at least 2 crops per minibatch (batch norm)")
+    return errors + init_errors(config)
+
+
+def init_choice(config: dict) -> str:
+    """``train.init`` resolved: ``general``, ``scratch`` or a model path; unset (null) means ``general``
+    where a general model ships for ``train.model``, else ``scratch``."""
+    init = config["train"].get("init")
+    if init is None:
+        return "general" if has_general_model(config["train"]["model"]) else "scratch"
+    return init
+
+
+def init_file(config: dict) -> Path | None:
+    """The model file training starts from (None: from scratch)."""
+    init = init_choice(config)
+    if init == "scratch":
+        return None
+    if init == "general":
+        return general_model_path(config["train"]["model"])
+    return Path(init).resolve()
+
+
+def init_errors(config: dict) -> list[str]:
+    """A start that cannot be used: no general model for the family, a missing file, or a model file
+    of another family or architecture (its differing settings are named)."""
+    try:
+        path = init_file(config)
+    except InputError as exc:
+        return [str(exc)]
+    if path is None:
+        return []
+    if not path.is_file():
+        return [
+            f"train.init: model file {path} not found; give the model.pt of an earlier pickflow run, general or scratch"
+        ]
+    try:
+        saved = saved_model_config(config, path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
+        return [f"train.init: {path} is not a pickflow model file ({type(exc).__name__}: {exc})"]
+    wanted = asdict(model_config(config))
+    differing = [key for key in wanted if saved.get(key) != wanted[key]]
+    if not differing:
+        return []
+    settings = ", ".join(f"train.{'model' if k == 'name' else k}: {saved.get(k)!r} vs {wanted[k]!r}" for k in differing)
+    return [
+        f"train.init: {path} was trained with other architecture settings (file vs config: {settings}); "
+        "set them as the file has them, or set train.init to scratch"
+    ]
+
+
+def saved_model_config(config: dict, path: Path) -> dict:
+    """Architecture settings of the init file (general models: from their metadata, without torch)."""
+    if init_choice(config) == "general":
+        return general_model_info(config["train"]["model"])["model_config"]
+    import torch
+
+    from .modelfile import load
+
+    return load(path, torch.device("cpu"))["model_config"]
+
+
+def particle_pixels(config: dict) -> float | None:
+    """Preprocessed pixels per particle diameter: ``preprocess.particle_pixels``, else the general model's
+    when training starts from it, else None (the scale comes from downsample or target_pixel_size)."""
+    explicit = config["preprocess"].get("particle_pixels")
+    if explicit:
+        return float(explicit)
+    if uses_general_model(config):
+        return float(general_model_info(config["train"]["model"])["particle_pixels"])
+    return None
+
+
+def uses_general_model(config: dict) -> bool:
+    """Whether the shipped general model's scale and normalization apply: it picks (``pick.model: general``),
+    or the training this run does starts from it (``train.init: general``)."""
+    if not has_general_model(config["train"]["model"]):
+        return False
+    if trains(config):
+        return init_choice(config) == "general"
+    return picking_model(config) == "general"
+
+
+def scale_errors(config: dict) -> list[str]:
+    """Preprocessing settings that contradict each other or the general model's scale and normalization."""
+    pre, errors = config["preprocess"], []
+    explicit = pre.get("particle_pixels")
+    if explicit and pre["target_pixel_size"]:
+        errors.append("preprocess.particle_pixels and preprocess.target_pixel_size both set the scale: keep one")
+    family = config["train"]["model"]
+    if uses_general_model(config):
+        info = general_model_info(family)
+        source = "train.init: general" if trains(config) else "pick.model: general"
+        fixed = f"{source} (the general {family} model was trained at {info['particle_pixels']:g} pixels per particle diameter, normalization {info['normalize']})"
+        if explicit and float(explicit) != float(info["particle_pixels"]):
+            errors.append(
+                f"preprocess.particle_pixels: {explicit} contradicts {fixed}; remove it or set train.init: scratch"
+            )
+        if pre["target_pixel_size"]:
+            errors.append(
+                f"preprocess.target_pixel_size: {pre['target_pixel_size']} contradicts {fixed}; remove it or set train.init: scratch"
+            )
+        if pre["normalize"] != info["normalize"]:
+            errors.append(
+                f"preprocess.normalize: {pre['normalize']} contradicts {fixed}; set it to {info['normalize']} or set train.init: scratch"
+            )
+    pixels = particle_pixels(config)
+    if pixels and config["particle_diameter"] / pixels < config["micrographs"]["pixel_size"]:
+        errors.append(
+            f"preprocess.particle_pixels: {pixels:g} pixels per {config['particle_diameter']:g} Å particle would need "
+            f"{config['particle_diameter'] / pixels:.2f} Å/px, finer than micrographs.pixel_size "
+            f"{config['micrographs']['pixel_size']:g} (pickflow does not upsample); set train.init: scratch"
+        )
     return errors
+
+
+def scale_warning(config: dict) -> str | None:
+    """A note when ``preprocess.downsample`` is overridden by a scale in particle pixels."""
+    pixels = particle_pixels(config)
+    if pixels and config["preprocess"]["downsample"] != 1:
+        return (
+            f"preprocess.downsample {config['preprocess']['downsample']} is ignored: micrographs are preprocessed "
+            f"to {pixels:g} pixels per particle diameter ({preprocessed_pixel_size(config):.2f} Å/px)"
+            + (" as the general model needs (train.init)" if not config["preprocess"].get("particle_pixels") else "")
+        )
+    return None
 
 
 def with_value(config: dict, value: object) -> dict:
@@ -300,6 +426,9 @@ def model_config(config: dict) -> ModelConfig:
 def preprocessed_pixel_size(config: dict) -> float:
     """Nominal Å per pixel after downsampling."""
     pre = config["preprocess"]
+    pixels = particle_pixels(config)
+    if pixels:
+        return float(config["particle_diameter"] / pixels)
     return float(pre["target_pixel_size"] or config["micrographs"]["pixel_size"] * pre["downsample"])
 
 
@@ -381,7 +510,7 @@ def preprocess_params(config: dict) -> dict:
     return {
         "pixel_size": config["micrographs"]["pixel_size"],
         "downsample": pre["downsample"],
-        "target_pixel_size": pre["target_pixel_size"],
+        "target_pixel_size": preprocessed_pixel_size(config) if particle_pixels(config) else pre["target_pixel_size"],
         "lowpass": pre["lowpass"],
         "normalize": pre["normalize"],
         "gmm": pre["gmm"],
@@ -392,9 +521,12 @@ def preprocess_params(config: dict) -> dict:
 def train_params(config: dict) -> dict:
     """Keyword arguments of :class:`pickflow.training.TrainConfig`."""
     t = config["train"]
-    skip = set(MODEL_KEYS) | {"device", "threads"}
+    skip = set(MODEL_KEYS) | {"device", "threads", "init"}
     values = {k: v for k, v in t.items() if k not in skip}
     values["model"] = {"name": t["model"], **{k: t[k] for k in MODEL_KEYS[1:]}}
+    path = init_file(config)
+    values["init"] = init_choice(config) if path is None or init_choice(config) == "general" else str(path)
+    values["init_sha256"] = file_sha256(path) if path else None
     values["particle_radius"] = particle_radius_px(config)
     return values
 

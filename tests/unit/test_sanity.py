@@ -23,6 +23,9 @@ def _config(diameter=200.0, pixel_size=2.0, downsample=4, target=None) -> dict:
         "particle_diameter": diameter,
         "micrographs": {"pixel_size": pixel_size},
         "preprocess": {"downsample": downsample, "target_pixel_size": target},
+        "labels": {"coordinates": "labels.star"},
+        "train": {"model": "resnet8", "init": "scratch"},
+        "pick": {"model": "trained"},
     }
 
 

@@ -108,6 +108,7 @@ MICROGRAPH_NAMES = {key: str(path) for key, path in MICROGRAPHS.items()}
 for _warning in [
     *pickflow_cryosparc.twin_warnings(MICROGRAPHS),
     pickflow_config.receptive_field_warning(config),
+    pickflow_config.scale_warning(config),
     *pickflow_sanity.input_warnings(config, LABELS, HEADERS),
 ]:
     if _warning:
@@ -208,6 +209,20 @@ CV_VALUES = (
     if config["cv"]["enabled"]
     else {}
 )
+
+
+def init_model(wildcards):
+    """The model files training starts from (train.init), so that a changed file retrains: the
+    configured one, or with cross-validation those of the value of this job (all values for the
+    final training)."""
+    if "value" in wildcards.keys():
+        configs = [pickflow_config.with_value(config, CV_VALUES[wildcards.value])]
+    elif config["cv"]["enabled"]:
+        configs = [pickflow_config.with_value(config, v) for v in CV_VALUES.values()]
+    else:
+        configs = [config]
+    paths = {pickflow_config.init_file(c) for c in configs}
+    return sorted(str(p) for p in paths if p)
 
 
 def cv_fold_params(wildcards):

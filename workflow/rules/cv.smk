@@ -21,6 +21,7 @@ rule cv_train:
         preprocessed=preprocessed_dependencies(LABELED),
         labels="results/labels/labels.csv",
         split="results/cv/folds.json",
+        init=init_model,
     output:
         metrics="results/cv/{value}/fold{fold}/metrics.csv",
         summary="results/cv/{value}/fold{fold}/summary.json",
