@@ -98,6 +98,19 @@ def test_general_start_fixes_the_scale_and_overrides_downsample():
     assert preprocessed_pixel_size(explicit) == pytest.approx(5.0)
 
 
+def test_picking_with_the_general_model_preprocesses_at_its_scale():
+    """No labels, no training: the general model picks, so the micrographs go to its scale whatever
+    train.init says (it starts no training here)."""
+    nolabel = {
+        "labels": {"coordinates": None},
+        "train": {"init": "scratch"},
+        "pick": {"threshold": {"mode": "expected"}},
+    }
+    assert preprocessed_pixel_size(config(**nolabel, preprocess={"downsample": 2})) == pytest.approx(200.0 / 24)
+    with pytest.raises(InputError, match=r"preprocess\.normalize: affine contradicts pick\.model: general"):
+        config(**nolabel, preprocess={"normalize": "affine"})
+
+
 @pytest.mark.parametrize(
     ("preprocess", "message"),
     [
