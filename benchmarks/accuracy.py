@@ -1,7 +1,7 @@
 """Accuracy, pickflow vs Topaz, on the real demo and on simulated data sets with complete ground truth.
 
 Data sets: `demo` (the bundled EMPIAR-10028 micrographs; the truth is the expert's partial labels, so precision
-is underestimated for every picker alike) and the scripts/simulate.py presets `easy` and `hard` (scored against
+is underestimated for every picker alike) and the `pickflow simulate` presets `easy` and `hard` (scored against
 EVERY simulated particle). For each data set all pickers get the same preprocessed micrographs (pickflow's), the
 same partial labels for training, the same split (train / validation for epoch selection / test, the test
 micrographs never used by any picker before scoring) and the same number of updates. pickflow runs once per
