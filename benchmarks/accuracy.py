@@ -33,7 +33,7 @@ from side_by_side import (
     DEMO,
     _link_set,
     _topaz_targets,
-    pickflow_script,
+    pickflow_command,
     pickflow_train_and_pick,
     topaz_train_and_pick,
     write_config,
@@ -114,11 +114,11 @@ def run_dataset(work: Path, name: str, args: argparse.Namespace, seed: int) -> d
     preprocess_config = write_config(pre.parent, base, {}, {})
     for raw in data["raw"]:
         if not (pre / f"{raw.stem}.mrc").exists():
-            pickflow_script(
+            pickflow_command(
                 "preprocess",
                 raw,
-                pre / f"{raw.stem}.mrc",
-                pre / f"{raw.stem}.json",
+                "--outdir",
+                pre,
                 "--config",
                 preprocess_config,
                 threads=1,

@@ -48,11 +48,6 @@ def thread_env(threads: int) -> dict[str, str]:
     return env
 
 
-def pickflow_script(name: str, *args: object, threads: int, log: Path) -> Run:
-    """Run scripts/NAME.py by hand (training: the step has no ``pickflow`` subcommand)."""
-    return run_measured([sys.executable, REPO / "scripts" / f"{name}.py", *args], thread_env(threads), log)
-
-
 def pickflow_command(*args: object, threads: int, log: Path) -> Run:
     """Run ``pickflow SUBCOMMAND ARGS`` (this checkout's package)."""
     return run_measured([sys.executable, "-m", "pickflow", *args], thread_env(threads), log)
@@ -253,15 +248,14 @@ def pickflow_train_and_pick(
     preprocessed pixels)."""
     logs, tag = work / "logs", outdir.name
     common = ("--config", config)
-    run = pickflow_script(
+    run = pickflow_command(
         "train",
+        *train_micrographs,
         *common,
         "--labels",
         work / "labels.csv",
         "--split",
         work / "split.json",
-        "--micrographs",
-        *train_micrographs,
         "--outdir",
         outdir,
         threads=threads,

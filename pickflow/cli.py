@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .config import box_size, load_config, pick_params, preprocess_params
+from .config import box_size, load_config, pick_params, preprocess_params, train_params
 from .errors import InputError
 from .inputs import discover_micrographs
 from .micrographs import micrograph_key
@@ -22,6 +22,7 @@ from .steps import configure_logging, report_errors
 from .steps.picks import FORMATS, output_paths, read_choice, write_picks
 from .steps.preprocess import preprocess_micrograph
 from .steps.score import score_micrographs
+from .steps.train import train_picker
 from .watch import WATCH_DIR, WatchOptions, watch
 
 log = logging.getLogger("pickflow")
@@ -73,6 +74,25 @@ def picks(args: argparse.Namespace) -> None:
     formats = tuple(dict.fromkeys(args.format or FORMATS))
     micrographs = {key: str(path) for key, path in found.items()}
     write_picks(args.candidates, choice, output_paths(args.outdir), box_size(config), micrographs, formats)
+
+
+def train(args: argparse.Namespace) -> None:
+    require_files(args.labels, args.split, *args.micrographs)
+    config = load_config(args.config)
+    out = Path(args.outdir)
+    outputs = {name: out / f"{name}.{suffix}" for name, suffix in TRAIN_OUTPUTS.items()}
+    train_picker(
+        args.micrographs,
+        args.labels,
+        args.split,
+        outputs,
+        train_params(config),
+        config["train"]["device"],
+        config["train"]["threads"],
+    )
+
+
+TRAIN_OUTPUTS = {"model": "pt", "last": "pt", "metrics": "csv", "summary": "json"}
 
 
 def simulation_config(args: argparse.Namespace) -> SimulationConfig:
@@ -157,6 +177,20 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=score)
 
 
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train", help="labels + split + preprocessed micrographs -> a model (settings: the config's train)"
+    )
+    p.add_argument("micrographs", nargs="+", help="preprocessed MRC files of the split's micrographs")
+    p.add_argument("--labels", required=True, help="labels table of the labels step (results/labels/labels.csv)")
+    p.add_argument("--split", required=True, help="split.json with 'train' and 'test' micrograph names")
+    p.add_argument(
+        "--outdir", required=True, help="writes model.pt (best epoch), last.pt, metrics.csv and summary.json"
+    )
+    _common_options(p)
+    p.set_defaults(run=train)
+
+
 def _add_picks(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("picks", help="candidates + threshold -> coordinate files (star, relion, cs, csv, topaz, box)")
     p.add_argument("candidates", nargs="+", help="candidates CSV files (pickflow score, results/pick/candidates/)")
@@ -222,6 +256,7 @@ def _add_watch(sub: argparse._SubParsersAction) -> None:
 SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_preprocess,
     _add_score,
+    _add_train,
     _add_picks,
     _add_simulate,
     _add_watch,
