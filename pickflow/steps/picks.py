@@ -17,6 +17,7 @@ import pandas as pd
 from ..atomic import write_json
 from ..coordinates import read_table, write_box, write_csv, write_star, write_topaz
 from ..cryosparc import write_particles_cs
+from ..errors import InputError
 from ..micrographs import read_shape
 from ..overview import overview_micrographs, unusual_pick_counts
 from ..relion import write_relion_picks
@@ -94,6 +95,12 @@ def write_picks(
     ``micrographs`` maps every micrograph key to its path as the input named it; ``choice`` holds the threshold, its
     mode and the reason for it (see read_choice)."""
     picks = picks_above(candidates, choice["threshold"])
+    unknown = sorted(set(picks["micrograph"]) - set(micrographs))
+    if unknown:
+        raise InputError(
+            f"the candidates name {len(unknown)} micrographs that are not among the micrographs given "
+            f"({', '.join(unknown[:5])}): name the full-size micrographs they were scored from"
+        )
     for fmt in formats:
         write_format(fmt, picks, outputs, box, micrographs)
     counts = picks.groupby("micrograph").size().reindex(sorted(micrographs), fill_value=0)  # zero-pick micrographs too

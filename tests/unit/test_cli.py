@@ -106,3 +106,10 @@ def test_a_missing_model_is_one_clear_error(project):
     result = pickflow("score", "missing.pt", "pre/a.mrc", "--output", "c.csv", cwd=project)
     assert result.returncode == 1
     assert "missing.pt" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_picks_of_micrographs_outside_the_config_are_one_clear_error(project):
+    (project / "candidates.csv").write_text("micrograph,x,y,x_pre,y_pre,score\nelsewhere,10,10,5,5,1.0\n")
+    result = pickflow("picks", "candidates.csv", "--threshold", 0, "--outdir", "out", cwd=project)
+    assert result.returncode == 1 and "(elsewhere)" in result.stderr and "Traceback" not in result.stderr
+    assert not (project / "out/summary.json").exists()
