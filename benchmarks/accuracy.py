@@ -1,7 +1,7 @@
 """Accuracy, pickflow vs Topaz, on the real demo and on simulated data sets with complete ground truth.
 
 Data sets: `demo` (the bundled EMPIAR-10028 micrographs; the truth is the expert's partial labels, so precision
-is underestimated for every picker alike) and the scripts/simulate.py presets `easy` and `hard` (scored against
+is underestimated for every picker alike) and the `pickflow simulate` presets `easy` and `hard` (scored against
 EVERY simulated particle). For each data set all pickers get the same preprocessed micrographs (pickflow's), the
 same partial labels for training, the same split (train / validation for epoch selection / test, the test
 micrographs never used by any picker before scoring) and the same number of updates. pickflow runs once per
@@ -33,7 +33,7 @@ from side_by_side import (
     DEMO,
     _link_set,
     _topaz_targets,
-    pickflow_script,
+    pickflow_command,
     pickflow_train_and_pick,
     topaz_train_and_pick,
     write_config,
@@ -132,11 +132,11 @@ def run_dataset(work: Path, name: str, args: argparse.Namespace, seed: int) -> d
     preprocess_config = write_config(pre, base, {}, {})  # one per scale: runs with another init may run at once
     for raw in data["raw"]:
         if not (pre / f"{raw.stem}.mrc").exists():
-            pickflow_script(
+            pickflow_command(
                 "preprocess",
                 raw,
-                pre / f"{raw.stem}.mrc",
-                pre / f"{raw.stem}.json",
+                "--outdir",
+                pre,
                 "--config",
                 preprocess_config,
                 threads=1,

@@ -1,6 +1,6 @@
 """Held-out measures against partial labels vs the truth, and what the extraction method leaves reachable.
 
-On simulated micrographs (scripts/simulate.py, full ground truth, partial labels) this trains each model family
+On simulated micrographs (`pickflow simulate`, full ground truth, partial labels) this trains each model family
 on the labels of the first micrographs and evaluates every epoch on the last ones twice: against their partial
 labels (what a user has) and against every simulated particle (the truth). It reports, per epoch, AP and
 ``recall_at_expected`` both ways, which epoch each partial-label measure would select and the true AP of that
@@ -184,7 +184,7 @@ def markdown(results: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("sets", nargs="+", type=Path, help="folders written by scripts/simulate.py")
+    p.add_argument("sets", nargs="+", type=Path, help="folders written by pickflow simulate")
     p.add_argument("--models", nargs="+", default=["resnet8", "unet"])
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--epoch-size", type=int, default=40)

@@ -48,8 +48,9 @@ def thread_env(threads: int) -> dict[str, str]:
     return env
 
 
-def pickflow_script(name: str, *args: object, threads: int, log: Path) -> Run:
-    return run_measured([sys.executable, REPO / "scripts" / f"{name}.py", *args], thread_env(threads), log)
+def pickflow_command(*args: object, threads: int, log: Path) -> Run:
+    """Run ``pickflow SUBCOMMAND ARGS`` (this checkout's package)."""
+    return run_measured([sys.executable, "-m", "pickflow", *args], thread_env(threads), log)
 
 
 def prepare(work: Path, n_micrographs: int) -> dict:
@@ -94,16 +95,14 @@ def write_config(work: Path, base: dict, train: dict, pick: dict, name: str = "p
 
 # ----------------------------------------------------------------------------------------- stages
 LOOP = """
-import importlib.util, sys
-spec = importlib.util.spec_from_file_location("preprocess_script", sys.argv[1])
-script = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(script)
+import sys
 from pickflow.config import load_config, preprocess_params
-params = preprocess_params(load_config(sys.argv[2]))
-out = sys.argv[3]
-for raw in sys.argv[4:]:
+from pickflow.steps.preprocess import preprocess_micrograph
+params = preprocess_params(load_config(sys.argv[1]))
+out = sys.argv[2]
+for raw in sys.argv[3:]:
     name = raw.rsplit("/", 1)[-1][:-4]
-    script.run(raw, f"{out}/{name}.mrc", f"{out}/{name}.json", params)
+    preprocess_micrograph(raw, f"{out}/{name}.mrc", f"{out}/{name}.json", params)
 """
 
 
@@ -118,18 +117,18 @@ def bench_preprocess(work: Path, data: dict, args: argparse.Namespace) -> dict:
         out.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         for raw in raws:
-            pickflow_script(
+            pickflow_command(
                 "preprocess",
                 raw,
-                out / f"{raw.stem}.mrc",
-                out / f"{raw.stem}.json",
+                "--outdir",
+                out,
                 "--config",
                 config,
                 threads=1,
                 log=work / "logs" / f"preprocess_{raw.stem}.log",
             )
         per_job.append((time.perf_counter() - t0) / len(raws))
-        loop = [sys.executable, "-c", LOOP, REPO / "scripts" / "preprocess.py", config, work / f"pre_loop_{repeat}"]
+        loop = [sys.executable, "-c", LOOP, config, work / f"pre_loop_{repeat}"]
         (work / f"pre_loop_{repeat}").mkdir(exist_ok=True)
         pick_all.append(run_measured([*loop, *raws], thread_env(1), work / "logs" / "preprocess_loop.log").seconds)
         pick_one.append(run_measured([*loop, *raws[:1]], thread_env(1), work / "logs" / "preprocess_loop1.log").seconds)
@@ -249,15 +248,14 @@ def pickflow_train_and_pick(
     preprocessed pixels)."""
     logs, tag = work / "logs", outdir.name
     common = ("--config", config)
-    run = pickflow_script(
+    run = pickflow_command(
         "train",
+        *train_micrographs,
         *common,
         "--labels",
         work / "labels.csv",
         "--split",
         work / "split.json",
-        "--micrographs",
-        *train_micrographs,
         "--outdir",
         outdir,
         threads=threads,
@@ -265,13 +263,13 @@ def pickflow_train_and_pick(
     )
     candidates = outdir / "test_candidates.csv"
     micrographs = sorted(test_dir.glob("*.mrc"))
-    pickflow_script(
+    pickflow_command(
         "score",
         outdir / "model.pt",
+        *micrographs,
+        "--output",
         candidates,
         *common,
-        "--micrographs",
-        *micrographs,
         threads=threads,
         log=logs / f"score_{tag}.log",
     )
@@ -374,14 +372,14 @@ def bench_extract(work: Path, data: dict, args: argparse.Namespace, topaz_epoch:
             )
             pair = []
             for subset in (mics, mics[:1]):
-                run = pickflow_script(
+                run = pickflow_command(
                     "score",
                     pick_model,
+                    *subset,
+                    "--output",
                     work / f"extract_{name}_{len(subset)}.csv",
                     "--config",
                     config,
-                    "--micrographs",
-                    *subset,
                     threads=args.threads,
                     log=work / "logs" / f"extract_{name}.log",
                 )

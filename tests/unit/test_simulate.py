@@ -226,7 +226,7 @@ def test_no_particles_and_config_checks():
 
 def test_cli_runs_without_snakemake(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    args = [sys.executable, str(ROOT / "scripts" / "simulate.py"), str(tmp_path / "out"), "--micrographs", "1"]
+    args = [sys.executable, "-m", "pickflow", "simulate", str(tmp_path / "out"), "--micrographs", "1"]
     args += ["--size", "96", "--particles", "3", "--seed", "1", "--preset", "hard", "--set", "junk_per_micrograph=2"]
     result = subprocess.run(args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

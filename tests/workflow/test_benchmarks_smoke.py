@@ -82,7 +82,7 @@ def test_accuracy_smoke(tmp_path):
 
 
 def test_heldout_smoke(tmp_path):
-    simulate = [sys.executable, str(REPO / "scripts/simulate.py"), str(tmp_path / "sim"), "--preset", "hard"]
+    simulate = [sys.executable, "-m", "pickflow", "simulate", str(tmp_path / "sim"), "--preset", "hard"]
     simulate += ["--micrographs", "3", "--size", "512", "--particles", "20"]
     subprocess.run(simulate, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=600)
     out = tmp_path / "heldout.json"

@@ -1,4 +1,4 @@
-"""On-the-fly picking: scripts/watch.py picks micrographs copied into a trained project, without training again."""
+"""On-the-fly picking: `pickflow watch` picks micrographs copied into a trained project, without training again."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def project(run_dir, tmp_path):
 
 def start_watch(project, *args: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    argv = [sys.executable, str(REPO / "scripts/watch.py"), "--interval", "1", "--settle", "1", "--cores", "2", *args]
+    argv = [sys.executable, "-m", "pickflow", "watch", "--interval", "1", "--settle", "1", "--cores", "2", *args]
     return subprocess.Popen(argv, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -1,24 +1,20 @@
-"""Pick while data is collected: rerun the workflow as new motion-corrected micrographs appear, with the model the
-project already trained (never retraining), and record how long each micrograph waited for its picks.
+"""Pick while data is collected (``pickflow watch``): rerun the workflow as new motion-corrected micrographs appear,
+with the model the project already trained (never retraining), and record how long each micrograph waited for its picks.
 
-    python scripts/watch.py [--config config.yaml] [--interval 30] [--settle 10] [--cores 2] [--profile profiles/local]
-        [--stop-when-idle SECONDS]
-
-Every ``--interval`` seconds the micrographs glob of the config is listed. A file counts as arrived once its size has
-not changed for ``--settle`` seconds (a file still being copied is left for the next poll). When micrographs have
+Every ``interval`` seconds the micrographs glob of the config is listed. A file counts as arrived once its size has
+not changed for ``settle`` seconds (a file still being copied is left for the next poll). When micrographs have
 arrived, the watcher writes their list to watch-micrographs.txt and a config pointing at it to
 results/watch/config.yaml, checks with a dry run that no training job would run (it stops with an error naming the
 reason otherwise), and runs Snakemake for the picks (results/picks/: per-micrograph STAR and .box files, the combined
 files and summary.json). Figures and the report are left to a final ``snakemake`` and ``snakemake --report``.
 
 The delay of each micrograph (from the poll that first saw it to its picks being written) goes to the log and to
-results/watch/delays.csv. The delay is at most ``--settle`` + ``--interval`` + the time of one workflow run.
+results/watch/delays.csv. The delay is at most ``settle`` + ``interval`` + the time of one workflow run.
 Run the first, training ``snakemake`` by hand; then start this in the project directory (in tmux or screen).
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import logging
 import subprocess
@@ -29,17 +25,30 @@ from pathlib import Path
 
 import yaml
 
-from pickflow.atomic import write_text
-from pickflow.cli import configure_logging
-from pickflow.errors import InputError
-from pickflow.inputs import discover_micrographs
+from .atomic import write_text
+from .errors import InputError
+from .inputs import discover_micrographs
 
 log = logging.getLogger("pickflow.watch")
 WATCH_DIR = Path("results/watch")
 LISTING = "watch-micrographs.txt"  # in the project directory: relative entries then resolve as in the glob
 TARGET = "results/picks/summary.json"
-SNAKEFILE = Path(__file__).resolve().parents[1] / "Snakefile"  # this checkout's workflow, run in the current directory
+SNAKEFILE = (
+    Path(__file__).resolve().parents[1] / "Snakefile"
+)  # the workflow of the checkout holding pickflow/, run in the current directory
 TRAINING_JOBS = (["train"], ["cv_train"])  # the first word of a job-stats line
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    """How the watcher polls and runs the workflow."""
+
+    config: str = "config.yaml"
+    interval: float = 30.0  # seconds between polls
+    settle: float = 10.0  # seconds a file's size must stay the same
+    cores: int = 2
+    profile: str | None = None  # Snakemake profile for the runs
+    stop_when_idle: float | None = None  # stop after this many seconds without a new micrograph
 
 
 @dataclass
@@ -116,7 +125,7 @@ def record_delays(arrived: dict[Path, float], batch: list[Path], done: float) ->
             log.info("%s: picks written %.0f s after it arrived", path.name, delay)
 
 
-def cycle(args: argparse.Namespace, config: dict, arrivals: Arrivals, pending: list[Path]) -> None:
+def cycle(args: WatchOptions, config: dict, arrivals: Arrivals, pending: list[Path]) -> None:
     """Pick the micrographs that arrived so far; raise when the workflow fails."""
     write_inputs(config, list(arrivals.arrived))
     check_no_training()
@@ -127,7 +136,7 @@ def cycle(args: argparse.Namespace, config: dict, arrivals: Arrivals, pending: l
     record_delays(arrivals.arrived, pending, time.time())
 
 
-def watch(args: argparse.Namespace) -> None:
+def watch(args: WatchOptions) -> None:
     config = yaml.safe_load(Path(args.config).read_text())
     WATCH_DIR.mkdir(parents=True, exist_ok=True)
     arrivals, pending = Arrivals(args.settle), []
@@ -153,26 +162,3 @@ def watch(args: argparse.Namespace) -> None:
             log.info("no new micrograph for %.0f s: stopping", now - max(last_activity, arrivals.last_change))
             return
         time.sleep(args.interval)
-
-
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", default="config.yaml")
-    p.add_argument("--interval", type=float, default=30.0, help="seconds between polls (default 30)")
-    p.add_argument("--settle", type=float, default=10.0, help="seconds a file's size must stay the same (default 10)")
-    p.add_argument("--cores", type=int, default=2)
-    p.add_argument("--profile", help="Snakemake profile for the runs, e.g. profiles/slurm")
-    p.add_argument("--stop-when-idle", type=float, help="stop after this many seconds without a new micrograph")
-    p.add_argument("--log", default=str(WATCH_DIR / "watch.log"))
-    return p
-
-
-if __name__ == "__main__":
-    arguments = parser().parse_args()
-    Path(arguments.log).parent.mkdir(parents=True, exist_ok=True)
-    configure_logging(arguments.log)
-    try:
-        watch(arguments)
-    except InputError as exc:
-        log.error("%s", exc)
-        sys.exit(1)

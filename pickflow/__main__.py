@@ -1,0 +1,5 @@
+"""``python -m pickflow``: the ``pickflow`` command."""
+
+from .cli import main
+
+main()

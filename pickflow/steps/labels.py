@@ -1,0 +1,25 @@
+"""Convert the labeled coordinates into the preprocessed pixel frame (one table for all).
+
+Output columns: micrograph, x, y (full-size pixels), x_pre, y_pre (preprocessed pixels)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..atomic import atomic_path
+from ..coordinates import read_labels
+
+
+def convert_labels(coordinates: list[str], meta: list[str], output: str, settings: dict) -> None:
+    """``settings``: keyword arguments of read_labels (pickflow.config.label_params)."""
+    frames = {}
+    for path in meta:
+        info = json.loads(Path(path).read_text())
+        frames[info["micrograph"]] = info["scale"]
+    labels = read_labels(coordinates, frames.keys(), **settings)
+    scale = labels["micrograph"].map(frames)
+    labels["x_pre"] = labels["x"] / scale.map(lambda s: s[1])
+    labels["y_pre"] = labels["y"] / scale.map(lambda s: s[0])
+    with atomic_path(output) as tmp:
+        labels.sort_values(["micrograph", "y", "x"]).to_csv(tmp, index=False, float_format="%.3f")

@@ -1,0 +1,19 @@
+"""Preprocessing figures: a few micrographs before/after, and normalization statistics of all of them (read from
+the scoring batches' results/pick/normalization/*.json, one list per batch)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .. import plots
+from ..micrographs import micrograph_key, read_micrograph
+
+
+def plot_preprocessing(raw: list[str], preprocessed: list[str], normalization: list[str], outputs: dict) -> None:
+    panels = [
+        (micrograph_key(r), read_micrograph(r), read_micrograph(p)) for r, p in zip(raw, preprocessed, strict=True)
+    ]
+    plots.preprocessing_thumbnails(panels, outputs["thumbnails"])
+    statistics = [entry for path in normalization for entry in json.loads(Path(path).read_text())]
+    plots.normalization_statistics(statistics, outputs["normalization"])

@@ -1,0 +1,74 @@
+"""Train a positive-unlabeled picker and keep the model of its best epoch.
+
+Trains on the split's training micrographs, evaluates every epoch on its test micrographs, and
+writes the best-epoch model, the last-epoch checkpoint, per-epoch metrics and a summary (config,
+priors, versions, hardware). A restarted job resumes from the last finished epoch."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..atomic import atomic_path, write_json
+from ..coordinates import read_table
+from ..micrographs import micrograph_key, read_micrograph
+from ..provenance import collect
+from ..scoring import resolve_device, save_model, set_threads
+from ..training import Dataset, TrainConfig, train
+
+log = logging.getLogger("pickflow.train")
+
+
+def load_dataset(names: list[str], paths: dict[str, str], labels: pd.DataFrame) -> Dataset:
+    groups = {k: g[["y_pre", "x_pre"]].to_numpy(float) for k, g in labels.groupby("micrograph")}
+    return Dataset(names, [read_micrograph(paths[n]) for n in names], [groups.get(n, np.empty((0, 2))) for n in names])
+
+
+def train_picker(
+    micrographs: list[str],
+    labels: str,
+    split: str,
+    outputs: dict,
+    params: dict,
+    device: str,
+    threads: int,
+    fold: int | None = None,
+    cv_best: str | None = None,
+) -> None:
+    set_threads(threads)
+    dev = resolve_device(device)
+    if cv_best:  # final training after cross-validation: the chosen value, for the chosen number of epochs
+        choice = json.loads(Path(cv_best).read_text())
+        params = {**params["variants"][choice["value_key"]], "epochs": choice["epoch"], "keep_epoch": "last"}
+        log.info("cross-validation chose %s = %s and %d epochs", choice["parameter"], choice["value"], choice["epoch"])
+    cfg = TrainConfig.from_dict(params)
+    table = read_table(labels)
+    sets = json.loads(Path(split).read_text())
+    if fold is not None:
+        sets = sets["folds"][fold]
+    paths = {micrograph_key(p): p for p in micrographs}
+    train_data = load_dataset(sets["train"], paths, table)
+    eval_data = load_dataset(sets["test"], paths, table) if sets["test"] else None
+    resume = Path(outputs["metrics"]).with_name("resume.pt")
+    model, metrics, summary = train(cfg, train_data, eval_data, dev, resume)
+    last_state = summary.pop("last_state")
+    if "model" in outputs:
+        save_model(outputs["model"], model, {"train_summary": summary})
+        model.load_state_dict(last_state)
+        save_model(outputs["last"], model, {"train_summary": summary})
+    with atomic_path(outputs["metrics"]) as tmp:
+        metrics.to_csv(tmp, index=False)
+    write_json(
+        outputs["summary"],
+        {
+            **summary,
+            "cv_choice": json.loads(Path(cv_best).read_text()) if cv_best else None,
+            "provenance": collect(dev),
+        },
+    )
+    resume.unlink(missing_ok=True)
+    log.info("kept epoch %d (%s)", summary["best_epoch"], summary["selection_metric"])
