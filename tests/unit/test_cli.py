@@ -39,7 +39,13 @@ def project(tmp_path: Path) -> Path:
         "particle_diameter": 300,
         "train": {"expected_particles": 100},
         "preprocess": {"downsample": 2, "normalize": "affine"},
-        "pick": {"box_size": BOX, "device": "cpu", "threads": 1, "threshold": {"mode": "expected"}},
+        "pick": {
+            "model": "model.pt",  # picks with the saved model below, at this config's scale
+            "box_size": BOX,
+            "device": "cpu",
+            "threads": 1,
+            "threshold": {"mode": "expected"},
+        },
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     torch.manual_seed(0)
