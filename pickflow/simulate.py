@@ -5,7 +5,8 @@ over particles during placement, a few contamination blobs and the blob-size bat
 
 1. **Particle model.** A procedural, asymmetric ribosome-like 3-D density: a sum of anisotropic 3-D
    Gaussians (a large and a small subunit filled with overlapping blobs, dense "RNA" knots and three
-   stalks). A rotated 3-D Gaussian projects to an exact 2-D Gaussian, so every particle is projected
+   stalks; ``particle_shape: ellipsoid`` instead fills a globular or elongated ellipsoid with blobs,
+   ``particle_aspect`` long/short). A rotated 3-D Gaussian projects to an exact 2-D Gaussian, so every particle is projected
    analytically at its own uniformly random rotation: no volume resampling, no orientation cache, exact
    sub-pixel centres. :func:`model_volume` rasterizes the same density (for checks and inspection).
 2. **Projected potential** (units: Å x density relative to protein in ice): particles + junk (random
@@ -55,6 +56,9 @@ _CARBON_ATTENUATION = 2.0  # carbon scatters like this many Å of ice per Å
 _CARBON_TEXTURE = 2.0  # extra amorphous texture on carbon (relative to ice)
 
 
+PARTICLE_SHAPES = ("ribosome", "ellipsoid")
+
+
 @dataclass(frozen=True)
 class SimulationConfig:
     """Every setting of the simulator; the defaults are a moderate, realistic single-particle data set."""
@@ -65,6 +69,8 @@ class SimulationConfig:
     particles_per_micrograph: int = 100  # true particles placed per micrograph (fewer if they do not fit)
     particle_radius: float = 60.0  # Å; outer radius of the ribosome-like model
     particle_components: int = 64  # Gaussian blobs in the particle model (more = finer internal detail)
+    particle_shape: str = "ribosome"  # ribosome (two subunits and stalks) | ellipsoid (blobs filling an ellipsoid)
+    particle_aspect: float = 1.0  # ellipsoid: long / short semi-axis (1 = globular, 3 = rod-like)
     defocus_range: tuple[float, float] = (1.0, 2.5)  # µm underfocus, drawn uniformly per micrograph
     astigmatism: float = 0.05  # µm; maximum |defocus_u - defocus_v|
     voltage: float = 300.0  # kV
@@ -99,6 +105,8 @@ class SimulationConfig:
             problems.append("image_size >= 16, micrographs >= 0 and particles_per_micrograph >= 0")
         if min(self.pixel_size, self.particle_radius, self.dose, self.snr, self.voltage, self.mean_free_path) <= 0:
             problems.append("positive pixel_size, particle_radius, dose, snr, voltage and mean_free_path")
+        if self.particle_shape not in PARTICLE_SHAPES or self.particle_aspect < 1:
+            problems.append(f"particle_shape in {PARTICLE_SHAPES} and particle_aspect >= 1")
         for name in ("amplitude_contrast", "label_fraction", "aggregate_probability", "carbon_probability"):
             if not 0 <= getattr(self, name) <= 1:
                 problems.append(f"{name} in [0, 1]")
@@ -293,6 +301,27 @@ def ribosome_model(radius: float, n_components: int = 64, rng: np.random.Generat
     dens.append(rng.uniform(0.8, 1.1, 3))
     centers_a = np.concatenate(centers)
     return GaussianModel(centers_a - centers_a.mean(0), np.concatenate(covs), np.concatenate(dens), float(radius))
+
+
+def ellipsoid_model(
+    radius: float, aspect: float, n_components: int = 64, rng: np.random.Generator | None = None
+) -> GaussianModel:
+    """Overlapping blobs filling a prolate ellipsoid whose long semi-axis is ``radius`` Å and whose two
+    short ones are ``radius / aspect`` (slightly unequal, so projections differ with the orientation)."""
+    rng = np.random.default_rng(0) if rng is None else rng
+    semi = radius * np.array([1.0, 1.0 / aspect, 0.85 / aspect])
+    size = 0.18 * semi.min() + 0.04 * radius
+    centers = _in_ellipsoid(rng, n_components, np.zeros(3), 0.75 * semi)
+    covs = _random_covariances(rng, rng.uniform(0.7, 1.3, (n_components, 3)) * size)
+    dens = rng.uniform(0.5, 1.5, n_components)
+    return GaussianModel(centers - centers.mean(0), covs, dens, float(radius))
+
+
+def particle_model(cfg: SimulationConfig, rng: np.random.Generator) -> GaussianModel:
+    """The data set's particle: the configured shape at its radius."""
+    if cfg.particle_shape == "ellipsoid":
+        return ellipsoid_model(cfg.particle_radius, cfg.particle_aspect, cfg.particle_components, rng)
+    return ribosome_model(cfg.particle_radius, cfg.particle_components, rng)
 
 
 def model_volume(model: GaussianModel, pixel_size: float, box: int) -> np.ndarray:
@@ -580,11 +609,7 @@ def simulate_micrograph(cfg: SimulationConfig, index: int) -> tuple[np.ndarray, 
     kind``). ``particles.attrs["micrograph"]`` holds the per-micrograph settings (defocus, carbon, ...).
     """
     rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(index,)))
-    model = ribosome_model(
-        cfg.particle_radius,
-        cfg.particle_components,
-        np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(_MODEL_STREAM,))),
-    )
+    model = particle_model(cfg, np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(_MODEL_STREAM,))))
     size, px = cfg.image_size, cfg.pixel_size
     pad = _padding(cfg)
     n_pad = scipy.fft.next_fast_len(size + 2 * pad, real=True)

@@ -21,11 +21,12 @@ from .atomic import atomic_path
 from .errors import TrainingError
 from .evaluation import average_precision, match_micrograph, pixel_average_precision
 from .extract import nms, stamp
+from .general_models import file_sha256, general_model_path
 from .losses import LossConfig, objective
 from .model_config import SEGMENTATION, ModelConfig
 from .prior import class_prior, observed_prior
 from .sampling import CropSampler, PatchSampler
-from .scoring import Network, build_model, native_bf16, score_image
+from .scoring import Network, build_model, load_model, native_bf16, score_image
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class TrainConfig:
     keep_epoch: str = "best"  # best: highest selection_metric on the held-out set; last: the final epoch
     precision: str = "auto"  # auto | fp32 | bf16 (bfloat16 autocast for the updates; evaluation stays fp32)
     compile: bool = False  # torch.compile the network for the training updates
+    init: str = "scratch"  # scratch | general (the shipped general model of the family) | path of a model.pt
+    init_sha256: str | None = None  # of the init file: part of the fingerprint, so a changed file retrains
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
@@ -175,6 +178,26 @@ def evaluate(
     }
 
 
+def init_path(cfg: TrainConfig) -> Path | None:
+    """The model file training starts from (None: random weights)."""
+    if cfg.init == "scratch":
+        return None
+    return general_model_path(cfg.model.name) if cfg.init == "general" else Path(cfg.init)
+
+
+def initial_weights(cfg: TrainConfig, device: torch.device) -> tuple[dict, dict]:
+    """Weights of the init model file and what to record about it; the file must hold the same
+    family and architecture settings as ``cfg.model``."""
+    path = init_path(cfg)
+    loaded, _ = load_model(path, device)
+    if loaded.config != cfg.model:
+        raise TrainingError(
+            f"train.init: {path} holds a {loaded.config} but training builds a {cfg.model}; "
+            "set the architecture settings as the file has them"
+        )
+    return loaded.state_dict(), {"init": cfg.init, "path": str(path), "sha256": file_sha256(path)}
+
+
 def _sampler(
     cfg: TrainConfig, model: Network, images: list[np.ndarray], positives: list[np.ndarray], exclude_positives: bool
 ) -> CropSampler | PatchSampler:
@@ -233,6 +256,11 @@ def train(
 
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model).to(device, memory_format=torch.channels_last)  # oneDNN's and cuDNN's fast layout
+    init_record = {"init": "scratch", "path": None, "sha256": None}
+    if cfg.init != "scratch":
+        weights, init_record = initial_weights(cfg, device)
+        model.load_state_dict(weights)  # the optimizer below starts fresh
+        log.info("training starts from %s (%s)", init_record["path"], cfg.init)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.l2, fused=True)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg))
     train_pos = train_data.positives(cfg.label_radius)
@@ -340,6 +368,7 @@ def train(
     model.load_state_dict(best["state"])
     summary = {
         "best_epoch": best["epoch"],
+        "init": init_record,
         "selection_metric": cfg.selection_metric if cfg.keep_epoch == "best" else "last epoch",
         "pi": pi,
         "p_obs": p_obs,

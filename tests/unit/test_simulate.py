@@ -23,6 +23,7 @@ from pickflow.simulate import (
     ctf,
     ctf_2d,
     electron_wavelength,
+    ellipsoid_model,
     model_volume,
     preset,
     project_gaussians,
@@ -246,3 +247,16 @@ def test_cli_runs_without_snakemake(tmp_path):
     meta = json.loads((tmp_path / "out" / "simulation.json").read_text())
     assert meta["config"]["image_size"] == 96 and meta["config"]["junk_per_micrograph"] == 2
     assert (tmp_path / "out" / "micrographs" / "sim_0000.mrc").is_file()
+
+
+def test_ellipsoid_particle_is_elongated_by_its_aspect_and_used_by_the_simulator():
+    model = ellipsoid_model(60.0, 3.0, 64, np.random.default_rng(0))
+    spread = model.centers.std(0)
+    assert spread[0] > 2 * spread[1] and spread[0] > 2 * spread[2]
+    assert np.abs(model.centers).max() <= 60.0
+    rod = SimulationConfig(image_size=128, particle_shape="ellipsoid", particle_aspect=3.0, particles_per_micrograph=3)
+    image_rod, _, _ = simulate_micrograph(rod, 0)
+    image_ribosome, _, _ = simulate_micrograph(rod.replace(particle_shape="ribosome"), 0)
+    assert not np.array_equal(image_rod, image_ribosome)
+    with pytest.raises(ValueError, match="particle_shape"):
+        SimulationConfig(particle_shape="cube")

@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "data" / "empiar10028"
 DEMO_MICROGRAPHS = sorted((DEMO / "micrographs").glob("*.png"))
 
-# Small but real: 6 micrographs at 4x downsampling, a few short epochs.
+# Small but real: 6 micrographs at 4x downsampling, a few short epochs, from scratch (the general model's
+# start and scale have their own tests: tests/unit/test_general_models.py and the dry runs in test_demo_workflow).
 TINY_CONFIG = {
     "micrographs": {"path": "data/micrographs/*.png", "pixel_size": 5.36},
     "particle_diameter": 300,
@@ -29,6 +30,7 @@ TINY_CONFIG = {
         "learning_rate": 0.002,
         "threads": 1,
         "device": "cpu",
+        "init": "scratch",
     },
     "pick": {"batches": 2, "threads": 1, "device": "cpu"},
 }

@@ -69,9 +69,12 @@ _checked(
 )
 for _warning in pickflow_cryosparc.twin_warnings(MICROGRAPHS):
     logger.warning(f"pickflow: {_warning}")
-_rf_warning = pickflow_config.receptive_field_warning(config)
-if _rf_warning:
-    logger.warning(f"pickflow: {_rf_warning}")
+for _warning in (
+    pickflow_config.receptive_field_warning(config),
+    pickflow_config.scale_warning(config),
+):
+    if _warning:
+        logger.warning(f"pickflow: {_warning}")
 
 BATCHES = {}
 for _key in sorted(MICROGRAPHS):
@@ -113,6 +116,7 @@ def preprocessed_dir(wildcards, input):
 
 TRAINING_CODE = package(
     "training",
+    "general_models",
     "models",
     "losses",
     "sampling",
@@ -129,6 +133,20 @@ CV_VALUES = (
     if config["cv"]["enabled"]
     else {}
 )
+
+
+def init_model(wildcards):
+    """The model files training starts from (train.init), so that a changed file retrains: the
+    configured one, or with cross-validation those of the value of this job (all values for the
+    final training)."""
+    if "value" in wildcards.keys():
+        configs = [pickflow_config.with_value(config, CV_VALUES[wildcards.value])]
+    elif config["cv"]["enabled"]:
+        configs = [pickflow_config.with_value(config, v) for v in CV_VALUES.values()]
+    else:
+        configs = [config]
+    paths = {pickflow_config.init_file(c) for c in configs}
+    return sorted(str(p) for p in paths if p)
 
 
 def cv_fold_params(wildcards):

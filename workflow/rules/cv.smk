@@ -21,6 +21,7 @@ rule cv_train:
         micrographs=preprocessed(LABELED),
         labels="results/labels/labels.csv",
         split="results/cv/folds.json",
+        init=init_model,
         code=TRAINING_CODE,
     output:
         metrics="results/cv/{value}/fold{fold}/metrics.csv",

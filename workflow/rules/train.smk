@@ -4,6 +4,7 @@ rule train:
         labels="results/labels/labels.csv",
         split="results/split/split.json",
         cv_best=cv_best,
+        init=init_model,
         code=TRAINING_CODE,
     output:
         model="results/train/model.pt",
