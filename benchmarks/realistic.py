@@ -54,7 +54,7 @@ from side_by_side import DEMO, pickflow_script
 from pickflow.config import load_config, preprocess_params
 from pickflow.coordinates import read_table
 from pickflow.evaluation import summarize
-from pickflow.general_models import PARTICLE_PIXELS, general_model_path, has_general_model
+from pickflow.general_models import PARTICLE_PIXELS, file_sha256, general_model_path, has_general_model
 from pickflow.micrographs import read_micrograph, write_mrc
 from pickflow.preprocess import preprocess_image
 from pickflow.provenance import collect
@@ -254,12 +254,14 @@ def run_pickflow(data: dict, parts: dict, method: str, family: str, seed: int, a
     if method == "pickflow_scratch":
         train["init"] = "scratch"
     config["train"].update({k: v for k, v in train.items() if v is not None})
-    config["pick"] = {"device": "cpu", "threads": args.threads}
+    # NMS down to the candidate threshold for every family: what pick.method auto does once the nolabel branch is
+    # merged (blobs at logit 0 cap the unet's recall).
+    config["pick"] = {"method": "nms", "device": "cpu", "threads": args.threads}
     config_path = _write_yaml(out / "config.yaml", config)
     result: dict = {"train_wall_s": None, "budget": budget(args, family)}
     if method == "pickflow_nolabel":
         model = general_model_path(family)
-        result["budget"] = None
+        result.update(budget=None, init={"init": "general", "path": str(model), "sha256": file_sha256(model)})
     else:
         run = pickflow_script(
             "train",
