@@ -34,6 +34,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--label-jitter", type=float, help="maximum label displacement in pixels")
     p.add_argument("--snr", type=float, help="per-pixel signal-to-noise ratio of the particles")
     p.add_argument("--defocus", type=float, nargs=2, metavar=("MIN", "MAX"), help="defocus range in µm")
+    p.add_argument("--processes", type=int, default=1, help="simulate in this many processes (the same files)")
     names = ", ".join(f.name for f in dataclasses.fields(SimulationConfig))
     p.add_argument(
         "--set",
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     except (TypeError, ValueError) as exc:
         p.error(str(exc))
     start = time.perf_counter()
-    summary = write_dataset(cfg, args.outdir)
+    summary = write_dataset(cfg, args.outdir, args.processes)
     n_particles = sum(m["particles"] for m in summary["micrographs"])
     n_labels = sum(m["labels"] for m in summary["micrographs"])
     log.info(
