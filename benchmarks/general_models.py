@@ -164,11 +164,11 @@ def train_family(work: Path, family: str, seed: int, threads: int) -> None:
     set_threads(threads)
     train_data, val_data = load_set(work / "sim" / "train"), load_set(work / "sim" / "val")
     cfg = train_config(family, train_data, seed)
+    provenance = collect(torch.device("cpu"))  # the code that trains, before any later commit
     started = time.perf_counter()
     model, metrics, summary = train(cfg, train_data, val_data, torch.device("cpu"))
     seconds = time.perf_counter() - started
     metrics.to_csv(work / f"metrics_{family}.csv", index=False)
-    provenance = collect(torch.device("cpu"))
     info = {
         "family": family,
         "particle_pixels": PARTICLE_PIXELS,

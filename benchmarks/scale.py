@@ -58,6 +58,7 @@ CONFIG = {
     "train": {
         "model": "resnet8",
         "units": 8,
+        "init": "scratch",
         "expected_particles": 20,
         "minibatch_size": 16,
         "epoch_size": 2,

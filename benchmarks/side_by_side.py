@@ -78,7 +78,7 @@ def prepare(work: Path, n_micrographs: int) -> dict:
         "particle_diameter": DIAMETER,
         "labels": {"coordinates": "labels.csv"},
         "preprocess": {"downsample": DOWNSAMPLE},
-        "train": {"expected_particles": 150},
+        "train": {"expected_particles": 150, "init": "scratch"},  # the same random start as Topaz --no-pretrained
     }
     return {"names": names, "labels": labels, "split": split, "config": config}
 

@@ -170,3 +170,17 @@ def test_changing_training_reruns_training_but_not_preprocessing(run_dir):
     config = write_config(run_dir, merge(TINY_CONFIG, {"train": {"learning_rate": 0.001}}), "changed.yaml")
     jobs = planned_jobs(run_dir, "--configfile", str(config))
     assert jobs["train"] == 1 and "preprocess" not in jobs and "labels" not in jobs
+
+
+def test_starting_from_the_general_model_rescales_and_retrains(run_dir):
+    config = write_config(run_dir, merge(TINY_CONFIG, {"train": {"init": "general"}}), "general.yaml")
+    jobs = planned_jobs(run_dir, "--configfile", str(config))
+    assert jobs["train"] == 1 and jobs["preprocess"] == 6  # 24 px per particle diameter instead of downsample 4
+
+
+def test_starting_from_an_earlier_model_file_retrains_at_the_same_scale(run_dir):
+    earlier = run_dir / "earlier.pt"
+    earlier.write_bytes((run_dir / "results/train/model.pt").read_bytes())
+    config = write_config(run_dir, merge(TINY_CONFIG, {"train": {"init": str(earlier)}}), "earlier.yaml")
+    jobs = planned_jobs(run_dir, "--configfile", str(config))
+    assert jobs["train"] == 1 and "preprocess" not in jobs
