@@ -6,8 +6,8 @@ Topaz is copied here. See ``benchmarks/TOPAZ.md``.
 
 Flags always passed (CPU machine):
 * ``-d -1`` to every command (``topaz train`` and ``extract`` default to GPU 0);
-* ``train``: ``--no-pretrained`` (else it fine-tunes the bundled resnet8_u32) and
-  ``--num-workers 0``;
+* ``train``: ``--no-pretrained`` unless ``pretrained=True`` (then it fine-tunes the bundled
+  resnet8_u32, Topaz's default start) and ``--num-workers 0``;
 * ``extract``: an explicit ``-m MODEL`` (its default is the pretrained resnet16);
 * ``-j THREADS`` plus OMP/MKL/OpenBLAS thread variables set from ``threads``.
 
@@ -128,10 +128,14 @@ def train(
     epochs: int,
     num_particles: int,
     radius: int = 3,
+    learning_rate: float = 0.0002,
     seed: int | None = None,
     threads: int = 1,
+    pretrained: bool = False,
 ) -> tuple[Run, Path]:
-    """``topaz train`` from scratch on CPU; return (seconds and peak memory, path of the ``-o`` TSV).
+    """``topaz train`` on CPU, from scratch or (``pretrained``) from its bundled model.
+
+    Returns (seconds and peak memory, path of the ``-o`` TSV).
 
     Writes ``{out_prefix}_epoch{N}.sav`` per epoch (see :func:`model_path`),
     ``{out_prefix}_training.tsv`` (Topaz's train/test curve: one ``train`` row per update,
@@ -154,7 +158,7 @@ def train(
         "0",
         "-j",
         threads,
-        "--no-pretrained",
+        *([] if pretrained else ["--no-pretrained"]),
         "--train-images",
         train_images_dir,
         "--train-targets",
@@ -165,6 +169,8 @@ def train(
         units,
         "--minibatch-size",
         minibatch,
+        "--learning-rate",
+        learning_rate,
         "--epoch-size",
         epoch_size,
         "--num-epochs",

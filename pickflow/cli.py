@@ -127,7 +127,7 @@ def simulate(args: argparse.Namespace) -> None:
     except (TypeError, ValueError) as exc:
         args.subparser.error(str(exc))
     start = time.perf_counter()
-    summary = write_dataset(cfg, args.outdir)
+    summary = write_dataset(cfg, args.outdir, args.processes)
     log.info(
         "wrote %d micrographs (%d particles, %d labels) to %s in %.1f s",
         cfg.micrographs,
@@ -224,6 +224,7 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--label-jitter", type=float, help="maximum label displacement in pixels")
     p.add_argument("--snr", type=float, help="per-pixel signal-to-noise ratio of the particles")
     p.add_argument("--defocus", type=float, nargs=2, metavar=("MIN", "MAX"), help="defocus range in µm")
+    p.add_argument("--processes", type=int, default=1, help="simulate in this many processes (the same files)")
     names = ", ".join(f.name for f in dataclasses.fields(SimulationConfig))
     p.add_argument(
         "--set",

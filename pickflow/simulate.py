@@ -27,9 +27,12 @@ Everything is reproducible from ``SimulationConfig.seed``: micrograph ``i`` uses
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
+import multiprocessing
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -727,8 +730,19 @@ def simulate_micrograph(cfg: SimulationConfig, index: int) -> tuple[np.ndarray, 
 # Data set
 
 
-def write_dataset(cfg: SimulationConfig, outdir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Simulate ``cfg.micrographs`` micrographs into ``outdir``.
+def _simulate_all(cfg: SimulationConfig, processes: int) -> Iterator[tuple[np.ndarray, pd.DataFrame, pd.DataFrame]]:
+    """Every micrograph of ``cfg`` in index order, simulated in ``processes`` worker processes."""
+    simulate = functools.partial(simulate_micrograph, cfg)
+    if processes <= 1:
+        yield from map(simulate, range(cfg.micrographs))
+        return
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        yield from pool.imap(simulate, range(cfg.micrographs))
+
+
+def write_dataset(cfg: SimulationConfig, outdir: str | os.PathLike[str], processes: int = 1) -> dict[str, Any]:
+    """Simulate ``cfg.micrographs`` micrographs into ``outdir`` (in ``processes`` worker processes; the same
+    files for any number).
 
     Writes ``micrographs/NAME.mrc`` (float32, voxel size = pixel size), ``ground_truth.csv``
     (``micrograph, x, y, is_aggregate``: every true particle), ``junk.csv``, ``labels.csv`` and
@@ -738,9 +752,8 @@ def write_dataset(cfg: SimulationConfig, outdir: str | os.PathLike[str]) -> dict
     out = Path(outdir)
     (out / "micrographs").mkdir(parents=True, exist_ok=True)
     truth, junk_tables, labels, meta = [], [], [], []
-    for index in range(cfg.micrographs):
+    for index, (image, particles, junk) in enumerate(_simulate_all(cfg, processes)):
         name = micrograph_name(index)
-        image, particles, junk = simulate_micrograph(cfg, index)
         write_mrc(out / "micrographs" / f"{name}.mrc", image, cfg.pixel_size)
         label_rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(_LABEL_STREAM, index)))
         chosen = select_labels(particles, cfg.label_fraction, cfg.label_jitter, label_rng, cfg.image_size)

@@ -140,6 +140,20 @@ def test_written_dataset_reads_back(dataset):
         assert nearest.max() <= cfg.label_jitter + 0.01
 
 
+def test_dataset_in_worker_processes_is_the_same_files(dataset, tmp_path):
+    cfg, out = dataset
+    write_dataset(cfg, tmp_path, processes=2)
+    written = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert written == sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    for name in written:
+        if name.suffix == ".mrc":  # the same pixels (the header holds a creation time)
+            np.testing.assert_array_equal(mrcfile.read(tmp_path / name), mrcfile.read(out / name))
+        elif name.suffix == ".star":  # the same table (starfile writes a creation time)
+            pd.testing.assert_frame_equal(starfile.read(tmp_path / name), starfile.read(out / name))
+        else:
+            assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
+
+
 def test_ctf_sign_and_first_zero():
     assert electron_wavelength(300.0) == pytest.approx(0.019687, abs=1e-5)
     for amplitude in (0.07, 0.1):
