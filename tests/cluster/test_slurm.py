@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pickflow.batches import score_batches
 from tests.workflow.helpers import REPO, make_workdir, snakemake_argv
 
 pytestmark = pytest.mark.slurm
@@ -27,7 +28,11 @@ CI_ONLY = ["--slurm-init-seconds-before-status-checks", "1", "--latency-wait", "
 TIMING = ["train_seconds", "eval_seconds"]
 SLURM_ENV = {"SLURM_NODE_CPUS": "16", "SLURM_NODE_MEM_MB": "64000"}
 # As users run it: device "auto" (the fake GPU must be detected as unusable and the job fall back to CPU).
-CLUSTER_CONFIG = {"split": {"test_fraction": 0.25}, "train": {"device": "auto"}, "pick": {"device": "auto"}}
+CLUSTER_CONFIG = {
+    "split": {"test_fraction": 0.25},
+    "train": {"device": "auto"},
+    "pick": {"device": "auto", "batch_size": 2},  # several scoring batches from 4 micrographs
+}
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +95,10 @@ def test_per_micrograph_jobs_are_bundled(slurm_run):
     comments = re.findall(r"sbatch call: .*?--comment (\S+)", log)
     assert sum(c.startswith("rule_preprocess") for c in comments) == 1, comments  # 4 micrographs, one submission
     assert (workdir / ".snakemake/slurm_logs/group_preprocess_preprocess").is_dir()
-    assert sum(c.startswith("rule_score") for c in comments) == 2  # one GPU job per scoring batch
+    keys = [p.stem for p in (workdir / "data/micrographs").glob("*.png")]
+    batches = score_batches(keys, CLUSTER_CONFIG["pick"]["batch_size"])
+    assert len(batches) >= 2
+    assert sum(c.startswith("rule_score") for c in comments) == len(batches)  # one GPU job per scoring batch
 
 
 def test_training_asked_for_a_gpu_and_fell_back_to_cpu(slurm_run):
