@@ -106,7 +106,7 @@ def _dry_run_error(workdir) -> str:
                 "train": {"model": "conv31"},
                 "pick": {"threshold": {"mode": "expected"}},
             },
-            "no general model is shipped for 'conv31'",
+            "no general model ships for train.model 'conv31'",
         ),
         ({"labels": {"coordinates": None}, "pick": {"model": "trained"}}, "pick.model: 'trained' needs labels"),
         # cross-validation trains models
