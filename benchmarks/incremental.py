@@ -73,7 +73,7 @@ def measure(root: Path, n: int, k: int) -> dict:
     add_micrographs(workdir, n, k)
     jobs = planned(scale.snakemake(workdir, "--dry-run").output)
     score = [inputs for rule, inputs, _ in jobs if rule == "score"]
-    rescored = {p for inputs in score for p in inputs if re.fullmatch(r"results/preprocessed/.*\.mrc", p)}
+    rescored = {p for inputs in score for p in inputs if re.fullmatch(r"results/preprocessed/.*\.json", p)}
     fresh = scale.dag_point(root, n, with_slurm=True)
     return {
         "micrographs": n,

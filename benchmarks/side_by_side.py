@@ -97,12 +97,12 @@ def write_config(work: Path, base: dict, train: dict, pick: dict, name: str = "p
 LOOP = """
 import sys
 from pickflow.config import load_config, preprocess_params
-from pickflow.steps.preprocess import preprocess_micrograph
+from pickflow.preprocessed import write_preprocessed
 params = preprocess_params(load_config(sys.argv[1]))
 out = sys.argv[2]
 for raw in sys.argv[3:]:
     name = raw.rsplit("/", 1)[-1][:-4]
-    preprocess_micrograph(raw, f"{out}/{name}.mrc", f"{out}/{name}.json", params)
+    write_preprocessed(raw, f"{out}/{name}.json", params)
 """
 
 

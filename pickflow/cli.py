@@ -17,10 +17,10 @@ from .config import box_size, load_config, pick_params, preprocess_params, train
 from .errors import InputError
 from .inputs import discover_micrographs
 from .micrographs import micrograph_key
+from .preprocessed import write_preprocessed
 from .simulate import PRESETS, SimulationConfig, write_dataset
 from .steps import configure_logging, report_errors
 from .steps.picks import FORMATS, output_paths, read_choice, write_picks
-from .steps.preprocess import preprocess_micrograph
 from .steps.score import score_micrographs
 from .steps.train import train_picker
 from .watch import WATCH_DIR, WatchOptions, watch
@@ -41,7 +41,7 @@ def preprocess(args: argparse.Namespace) -> None:
     out = Path(args.outdir)
     for micrograph in args.micrographs:
         key = micrograph_key(micrograph)
-        preprocess_micrograph(micrograph, str(out / f"{key}.mrc"), str(out / f"{key}.json"), params)
+        write_preprocessed(micrograph, out / f"{key}.json", params)
         log.info("%s -> %s", micrograph, out / f"{key}.mrc")
 
 

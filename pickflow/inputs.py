@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import glob
-import json
 import os
 from pathlib import Path
 
@@ -201,10 +200,3 @@ def check_split_possible(n_labeled: int, test_fraction: float) -> None:
             "and at least one more for training. Label more micrographs or lower split.test_fraction."
         )
 
-
-def recorded_identity(meta_path: str | Path) -> str | None:
-    """The preprocessing identity recorded in a preprocessed micrograph's .json, None when absent."""
-    try:
-        return json.loads(Path(meta_path).read_text()).get("identity")
-    except (OSError, ValueError):
-        return None

@@ -1,5 +1,6 @@
 """Snakemake adapter of the rule plot_preprocessing: preprocessing figures (pickflow.steps.plot_preprocessing)."""
 
+from pickflow.preprocessed import mrc_path
 from pickflow.steps import entry
 from pickflow.steps.plot_preprocessing import plot_preprocessing
 
@@ -8,7 +9,7 @@ entry(
     snakemake,  # noqa: F821
     lambda s: {
         "raw": list(s.input.raw),
-        "preprocessed": list(s.input.preprocessed),
+        "preprocessed": [str(mrc_path(p)) for p in s.input.preprocessed],
         "normalization": list(s.input.normalization),
         "outputs": dict(s.output.items()),
     },

@@ -1,6 +1,7 @@
 """Snakemake rule ``score``: one batch of preprocessed micrographs to candidates (pickflow.steps.score).
 By hand: ``pickflow score``."""
 
+from pickflow.preprocessed import mrc_path
 from pickflow.steps import entry
 from pickflow.steps.score import score_micrographs
 
@@ -9,7 +10,7 @@ entry(
     snakemake,  # noqa: F821
     lambda s: {
         "model_path": s.input.model,
-        "micrographs": list(s.input.micrographs),
+        "micrographs": [str(mrc_path(p)) for p in s.input.micrographs],
         "output": s.output.candidates,
         "normalization": s.output.normalization,
         "params": s.params.pick,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .. import plots
 from ..coordinates import read_table
-from ..micrographs import micrograph_key, read_micrograph
+from ..micrographs import micrograph_key
+from ..preprocessed import read_meta, read_preprocessed
 
 
 def plot_overview(summary: str, picks: str, preprocessed: list[str], output: str, radius: float) -> None:
@@ -20,8 +21,8 @@ def plot_overview(summary: str, picks: str, preprocessed: list[str], output: str
         panels.append(
             {
                 "name": name,
-                "image": read_micrograph(path),
-                "scale": json.loads(Path(path).with_suffix(".json").read_text())["scale"],
+                "image": read_preprocessed(path),
+                "scale": read_meta(path)["scale"],
                 "picks": table[table["micrograph"] == name],
             }
         )

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from .. import plots
 from ..micrographs import micrograph_key, read_micrograph
+from ..preprocessed import read_preprocessed
 
 
 def plot_preprocessing(raw: list[str], preprocessed: list[str], normalization: list[str], outputs: dict) -> None:
     panels = [
-        (micrograph_key(r), read_micrograph(r), read_micrograph(p)) for r, p in zip(raw, preprocessed, strict=True)
+        (micrograph_key(r), read_micrograph(r), read_preprocessed(p)) for r, p in zip(raw, preprocessed, strict=True)
     ]
     plots.preprocessing_thumbnails(panels, outputs["thumbnails"])
     statistics = [entry for path in normalization for entry in json.loads(Path(path).read_text())]

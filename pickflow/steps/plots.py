@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import plots
 from ..coordinates import read_table
-from ..micrographs import read_micrograph
+from ..preprocessed import read_preprocessed
 
 
 def _json(path: str) -> dict:
@@ -45,7 +45,7 @@ def plot_run(inputs: dict, outputs: dict, preprocessed: str, picking_model: str,
         panels.append(
             {
                 "name": name,
-                "image": read_micrograph(Path(preprocessed) / f"{name}.mrc"),
+                "image": read_preprocessed(Path(preprocessed) / f"{name}.mrc"),
                 "scale": meta["scale"],
                 "picks": picks[picks["micrograph"] == name],
                 "labels": labels[labels["micrograph"] == name] if name in labeled else None,

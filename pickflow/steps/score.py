@@ -5,15 +5,14 @@ running the network again."""
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 
 import pandas as pd
 
 from ..atomic import atomic_path, write_json
 from ..extract import extract_candidates, resolve_method
-from ..micrographs import micrograph_key, read_micrograph
+from ..micrographs import micrograph_key
+from ..preprocessed import read_meta, read_preprocessed
 from ..progress import Progress
 from ..scoring import load_model, resolve_device, score_image, set_threads
 
@@ -41,9 +40,9 @@ def score_micrographs(
     progress = Progress(len(micrographs))
     for path in micrographs:
         key = micrograph_key(path)
-        meta = json.loads(Path(path).with_suffix(".json").read_text())
+        meta = read_meta(path)
         statistics.append({k: meta[k] for k in ("micrograph", "normalization", "output")})
-        score = score_image(model, read_micrograph(path), dev, params["stride"], params["tile"])
+        score = score_image(model, read_preprocessed(path), dev, params["stride"], params["tile"])
         ys, xs, sc = extract_candidates(score, params)
         y_pre, x_pre = ys * params["stride"], xs * params["stride"]
         scale_y, scale_x = meta["scale"]

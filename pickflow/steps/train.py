@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..atomic import atomic_path, write_json
 from ..coordinates import read_table
-from ..micrographs import micrograph_key, read_micrograph
+from ..micrographs import micrograph_key
+from ..preprocessed import read_preprocessed
 from ..provenance import collect
 from ..scoring import resolve_device, save_model, set_threads
 from ..training import Dataset, TrainConfig, train
@@ -25,7 +26,7 @@ log = logging.getLogger("pickflow.train")
 
 def load_dataset(names: list[str], paths: dict[str, str], labels: pd.DataFrame) -> Dataset:
     groups = {k: g[["y_pre", "x_pre"]].to_numpy(float) for k, g in labels.groupby("micrograph")}
-    return Dataset(names, [read_micrograph(paths[n]) for n in names], [groups.get(n, np.empty((0, 2))) for n in names])
+    return Dataset(names, [read_preprocessed(paths[n]) for n in names], [groups.get(n, np.empty((0, 2))) for n in names])
 
 
 def train_picker(

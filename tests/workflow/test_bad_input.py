@@ -170,19 +170,19 @@ def test_bad_micrograph_content_fails_its_job_without_output(tmp_path, problem):
         data[:] = 1.0
     _write_mrc(bad, data)
     write_config(workdir, merge(TINY_CONFIG, {"micrographs": {"path": "data/micrographs/*"}}))
-    result = snakemake(workdir, "--cores", "1", "results/preprocessed/bad.mrc")
+    result = snakemake(workdir, "--cores", "1", "results/preprocessed/bad.json")
     assert result.returncode != 0
     log = (workdir / "logs/preprocess/bad.log").read_text()
     assert "bad.mrc" in log
     assert {"nan": "NaN", "constant": "zero variance"}[problem] in log
-    assert not (workdir / "results/preprocessed/bad.mrc").exists()
+    assert not list((workdir / "results/preprocessed").glob("bad.*"))
     assert not list((workdir / "results/preprocessed").glob(".*"))  # no temporary leftovers
 
 
 def test_a_shared_model_file_that_carries_code_fails_its_job_without_running_it(tmp_path):
     workdir = make_workdir(tmp_path, n_micrographs=2)  # one scoring batch: "h"
     keys = [p.stem for p in sorted((workdir / "data/micrographs").glob("*.png"))]
-    result = snakemake(workdir, "--cores", "1", *[f"results/preprocessed/{key}.mrc" for key in keys])
+    result = snakemake(workdir, "--cores", "1", *[f"results/preprocessed/{key}.json" for key in keys])
     assert result.returncode == 0, result.stderr
     marker = tmp_path / "code_ran"
     (workdir / "results/train").mkdir(parents=True)
@@ -234,7 +234,7 @@ def test_broken_unlabeled_micrographs_are_skipped_with_a_warning_and_recorded(wo
     for name, reason in broken.items():
         assert re.search(rf"LEFT OUT of this run .*{re.escape(name)}: [^\n]*{reason}", log), name
     planned = result.stdout
-    assert "results/preprocessed/061_10028.mrc" in planned
+    assert "results/preprocessed/061_10028.json" in planned
     assert not any(f"results/preprocessed/{name.removesuffix('.mrc')}." in planned for name in broken)
     recorded = snakemake(workdir, "--cores", "1", "results/inputs/skipped.json")
     assert recorded.returncode == 0, recorded.stderr[-3000:]

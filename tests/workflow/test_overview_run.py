@@ -30,4 +30,4 @@ def test_overview_figure_reads_only_the_micrographs_it_shows(run_dir):
     block = plan.stdout.split("rule plot_overview:")[1]
     inputs = block.split("input: ")[1].splitlines()[0].split(", ")
     preprocessed = sorted(p for p in inputs if p.startswith("results/preprocessed/"))
-    assert preprocessed == sorted(f"results/preprocessed/{n}.{ext}" for n in shown for ext in ("mrc", "json"))
+    assert preprocessed == sorted(f"results/preprocessed/{n}.json" for n in shown)

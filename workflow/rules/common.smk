@@ -159,30 +159,15 @@ def preprocessing_identity(key):
     )
 
 
-def preprocessed_dependencies(keys):
-    """The .json of each preprocessed micrograph of ``keys`` (jobs read the .mrc named in their params).
-    Ancient when it records the current preprocessing_identity: then regenerating a purged .mrc makes
-    the same file, and reruns nothing downstream. Otherwise a plain input, so a change propagates.
+def preprocessed(keys, suffix="json"):
+    """The preprocessed micrographs of ``keys``: their .json records, what Snakemake tracks (jobs read the .mrc
+    beside each through pickflow.preprocessed, which regenerates a purged one), or their .mrc files.
     """
-    found = []
-    for key, path in zip(keys, preprocessed(keys, "json")):
-        unchanged = pickflow_inputs.recorded_identity(path) == preprocessing_identity(
-            key
-        )
-        found.append(ancient(path) if unchanged else path)
-    return found
-
-
-def preprocessed(keys, suffix="mrc"):
     return [f"results/preprocessed/{key}.{suffix}" for key in keys]
 
 
 def batch_micrographs(wildcards):
     return preprocessed(BATCHES[wildcards.batch])
-
-
-def batch_metadata(wildcards):
-    return preprocessed(BATCHES[wildcards.batch], "json")
 
 
 def all_candidates(wildcards):
@@ -193,7 +178,7 @@ def overview_inputs(wildcards):
     """The preprocessed micrographs the overview shows: those the picks job chose (at most 48)."""
     summary = checkpoints.picks.get().output.summary
     shown = json.loads(Path(summary).read_text())["overview_micrographs"]
-    return {"preprocessed": preprocessed(shown), "meta": preprocessed(shown, "json")}
+    return preprocessed(shown)
 
 
 def all_normalization(wildcards):

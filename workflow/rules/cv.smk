@@ -18,7 +18,7 @@ rule folds:
 
 rule cv_train:
     input:
-        preprocessed=preprocessed_dependencies(LABELED),
+        preprocessed=preprocessed(LABELED),
         labels="results/labels/labels.csv",
         split="results/cv/folds.json",
         init=init_model,
@@ -34,7 +34,7 @@ rule cv_train:
         **gpu_job_resources(config["train"]["device"], minutes=240),
     params:
         train=cv_fold_params,
-        micrographs=preprocessed(LABELED),
+        micrographs=preprocessed(LABELED, "mrc"),
         device=config["train"]["device"],
         code=script_code("train"),
     script:

@@ -1,7 +1,7 @@
 rule labels:
     input:
         coordinates=COORDINATE_FILES,
-        meta=preprocessed_dependencies(LABELED),
+        meta=preprocessed(LABELED),
     output:
         "results/labels/labels.csv",
     log:

@@ -2,7 +2,6 @@ rule score:
     input:
         model=PICKING_MODEL,
         micrographs=batch_micrographs,
-        meta=batch_metadata,
     output:
         candidates="results/pick/candidates/{batch}.csv",
         normalization="results/pick/normalization/{batch}.json",

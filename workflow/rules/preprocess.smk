@@ -2,8 +2,7 @@ rule preprocess:
     input:
         micrograph=micrograph_path,
     output:
-        mrc="results/preprocessed/{mic}.mrc",
-        json="results/preprocessed/{mic}.json",
+        json="results/preprocessed/{mic}.json",  # and the .mrc beside it, a cache (pickflow.preprocessed)
     log:
         "logs/preprocess/{mic}.log",
     group:

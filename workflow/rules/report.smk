@@ -85,7 +85,7 @@ rule plots:
 
 rule plot_overview:
     input:
-        unpack(overview_inputs),
+        preprocessed=overview_inputs,
         summary="results/picks/summary.json",
         picks="results/picks/particles.csv",
     output:

@@ -1,6 +1,6 @@
 rule train:
     input:
-        preprocessed=preprocessed_dependencies(LABELED),
+        preprocessed=preprocessed(LABELED),
         labels="results/labels/labels.csv",
         split="results/split/split.json",
         cv_best=cv_best,
@@ -19,7 +19,7 @@ rule train:
         **gpu_job_resources(config["train"]["device"], minutes=240),
     params:
         train=final_train_params(),
-        micrographs=preprocessed(LABELED),
+        micrographs=preprocessed(LABELED, "mrc"),
         device=config["train"]["device"],
         code=script_code("train"),
     script:
