@@ -199,4 +199,3 @@ def check_split_possible(n_labeled: int, test_fraction: float) -> None:
             f"only {n_labeled} labeled micrograph(s), but split.test_fraction={test_fraction} needs {n_test} for testing "
             "and at least one more for training. Label more micrographs or lower split.test_fraction."
         )
-

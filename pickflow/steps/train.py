@@ -26,7 +26,9 @@ log = logging.getLogger("pickflow.train")
 
 def load_dataset(names: list[str], paths: dict[str, str], labels: pd.DataFrame) -> Dataset:
     groups = {k: g[["y_pre", "x_pre"]].to_numpy(float) for k, g in labels.groupby("micrograph")}
-    return Dataset(names, [read_preprocessed(paths[n]) for n in names], [groups.get(n, np.empty((0, 2))) for n in names])
+    return Dataset(
+        names, [read_preprocessed(paths[n]) for n in names], [groups.get(n, np.empty((0, 2))) for n in names]
+    )
 
 
 def train_picker(
