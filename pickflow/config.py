@@ -16,8 +16,8 @@ import jsonschema
 import yaml
 
 from .errors import InputError
-from .general_models import file_sha256, general_model_info, general_model_path, has_general_model
-from .model_config import CONVNETS, RESNETS, SEGMENTATION, ModelConfig, config_errors, receptive_field
+from .models import CONVNETS, RESNETS, SEGMENTATION, ModelConfig, architecture_receptive_field, config_errors
+from .models.general import file_sha256, general_model_info, general_model_path, has_general_model
 
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 MODEL_KEYS = ("model", "units", "unit_scaling", "dropout", "batchnorm", "pooling", "autoencoder", "depth")
@@ -216,7 +216,7 @@ def trains(config: dict) -> bool:
 def picking_model_path(config: dict) -> Path | None:
     """The model file that picks when this run does not train one (None when it does).
     Raises :class:`InputError` when the file does not exist."""
-    from .general_models import general_model_path
+    from .models.general import general_model_path
 
     choice = picking_model(config)
     if choice == "trained":
@@ -340,7 +340,7 @@ def saved_model_config(config: dict, path: Path) -> dict:
         return general_model_info(config["train"]["model"])["model_config"]
     import torch
 
-    from .modelfile import load
+    from .models.modelfile import load
 
     return load(path, torch.device("cpu"))["model_config"]
 
@@ -439,7 +439,7 @@ def particle_radius_px(config: dict) -> float:
 
 def receptive_field_warning(config: dict) -> str | None:
     """A warning when the particle does not fit the model's receptive field, else None."""
-    rf = receptive_field(model_config(config))
+    rf = architecture_receptive_field(model_config(config))
     diameter = 2 * particle_radius_px(config)
     if diameter >= rf:
         kind = (

@@ -15,9 +15,10 @@ import pandas as pd
 
 from ..atomic import atomic_path, write_json
 from ..coordinates import read_table
+from ..device import resolve_device, set_threads
 from ..micrographs import micrograph_key, read_micrograph
+from ..models.modelfile import save_model
 from ..provenance import collect
-from ..scoring import resolve_device, save_model, set_threads
 from ..training import Dataset, TrainConfig, train
 
 log = logging.getLogger("pickflow.train")

@@ -46,7 +46,7 @@ def _planned_after_editing(finished, module: str):
 
 
 def test_editing_the_unet_module_retrains_and_rescores(finished):
-    jobs = _planned_after_editing(finished, "unet.py")
+    jobs = _planned_after_editing(finished, "models/unet.py")
     assert jobs["train"] == 1 and jobs["score"] == 2
     assert not {"preprocess", "labels", "split"} & set(jobs)
 
