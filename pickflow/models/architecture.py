@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..schema import allowed
+
+MODELS = allowed("train.model")  # the schema owns the names; the families below sort them
 RESNETS = ("resnet8", "resnet16")
 CONVNETS = ("conv31", "conv63", "conv127")
 SEGMENTATION = ("unet",)
-MODELS = RESNETS + CONVNETS + SEGMENTATION
 
 
 @dataclass(frozen=True)
