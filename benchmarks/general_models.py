@@ -36,12 +36,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pickflow.general_models import GENERAL_DIR, NORMALIZE, PARTICLE_PIXELS, file_sha256
+from pickflow.device import set_threads
 from pickflow.micrographs import read_micrograph
-from pickflow.model_config import ModelConfig
+from pickflow.models import ModelConfig
+from pickflow.models.general import GENERAL_DIR, NORMALIZE, PARTICLE_PIXELS, file_sha256
+from pickflow.models.modelfile import save_model
 from pickflow.preprocess import preprocess_image
 from pickflow.provenance import collect
-from pickflow.scoring import save_model, set_threads
 from pickflow.simulate import SimulationConfig, preset, simulate_micrograph
 from pickflow.training import Dataset, TrainConfig, evaluate, train
 
@@ -237,8 +238,8 @@ def demo_set() -> Dataset:
 def evaluate_family(work: Path, family: str, threads: int, n_lowsnr: int) -> dict:
     import torch
 
-    from pickflow.general_models import general_model_path
-    from pickflow.scoring import load_model
+    from pickflow.models.general import general_model_path
+    from pickflow.models.modelfile import load_model
 
     set_threads(threads)
     device = torch.device("cpu")

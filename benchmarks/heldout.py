@@ -71,7 +71,7 @@ def with_truth(truth: Dataset):
 def extraction(model, images, truth: Dataset, radius: float, candidate_threshold: float) -> dict:
     """Candidate recall and true AP of NMS (at the candidate threshold) and blobs (at logit 0)."""
     results = {}
-    model.eval()  # as pickflow.scoring.load_model gives it to the score rule
+    model.eval()  # as pickflow.models.modelfile.load_model gives it to the score rule
     scores = [score_image(model, image, torch.device("cpu"), stride=1) for image in images]
     methods = {
         "nms": lambda s: nms(s, radius, candidate_threshold),

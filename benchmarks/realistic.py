@@ -54,8 +54,8 @@ from side_by_side import DEMO, pickflow_command
 from pickflow.config import load_config, preprocess_params
 from pickflow.coordinates import read_table
 from pickflow.evaluation import summarize
-from pickflow.general_models import PARTICLE_PIXELS, file_sha256, general_model_path, has_general_model
 from pickflow.micrographs import read_micrograph, write_mrc
+from pickflow.models.general import PARTICLE_PIXELS, file_sha256, general_model_path, has_general_model
 from pickflow.preprocess import preprocess_image
 from pickflow.provenance import collect
 from pickflow.simulate import SimulationConfig, write_dataset

@@ -1,6 +1,8 @@
 """The run configuration: schema validation (with defaults), semantic checks, and the settings
 each step receives. The workflow (through rule params) and the scripts' command lines both use
-these functions, so a setting means the same thing everywhere."""
+these functions, so a setting means the same thing everywhere; each rule gets only the settings its
+step uses (the ``*_params`` functions), so that editing another setting does not rerun it. Defaults and
+allowed values are the schema's (:mod:`pickflow.schema`)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import copy
 import logging
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,11 +18,14 @@ import jsonschema
 import yaml
 
 from .errors import InputError
-from .general_models import file_sha256, general_model_info, general_model_path, has_general_model
-from .model_config import CONVNETS, RESNETS, SEGMENTATION, ModelConfig, config_errors, receptive_field
+from .models import CONVNETS, RESNETS, SEGMENTATION, ModelConfig, architecture_receptive_field, config_errors
+from .models.general import file_sha256, general_model_info, general_model_path, has_general_model
+from .schema import SCHEMA, full_schema
 
-SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
-MODEL_KEYS = ("model", "units", "unit_scaling", "dropout", "batchnorm", "pooling", "autoencoder", "depth")
+# The train.* keys of the architecture: train.model is ModelConfig.name, the others have ModelConfig's names.
+MODEL_KEYS = ("model", *(f.name for f in fields(ModelConfig) if f.name != "name"))
+# Settings that say how fast a job runs, not what it makes: editing them reruns nothing.
+SPEED_ONLY = ("preprocess.threads", "train.threads", "pick.threads")
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -44,7 +49,7 @@ def check_schema(config: dict) -> None:
     numbers, defaults are filled in, and each violation is one line naming its key."""
     from snakemake.utils import validate as snakemake_validate
 
-    schema = _schema()
+    schema = full_schema()
     _numbers_from_strings(config, schema)
     cv = config.get("cv")
     if isinstance(cv, dict) and isinstance(cv.get("values"), list):  # typed as their training parameter
@@ -80,10 +85,6 @@ def checked(function: Callable[..., T], *args: object) -> T:
         return function(*args)
     except InputError as exc:
         raise WorkflowError(str(exc)) from None
-
-
-def _schema() -> dict:
-    return yaml.safe_load(SCHEMA.read_text())
 
 
 def _key_path(path: Iterable[object]) -> str:
@@ -163,7 +164,7 @@ def _number_errors(value: object, schema: dict, path: str) -> list[str]:
 def check_semantics(config: dict) -> None:
     """Errors the schema cannot express (numbers that are not finite or not whole, forbidden model
     combinations, cross-validation values)."""
-    schema = _schema()
+    schema = full_schema()
     errors = _value_errors(config, schema) + _cv_value_errors(config, schema)
     if errors:
         raise InputError("config: " + "; ".join(errors))
@@ -216,7 +217,7 @@ def trains(config: dict) -> bool:
 def picking_model_path(config: dict) -> Path | None:
     """The model file that picks when this run does not train one (None when it does).
     Raises :class:`InputError` when the file does not exist."""
-    from .general_models import general_model_path
+    from .models.general import general_model_path
 
     choice = picking_model(config)
     if choice == "trained":
@@ -261,7 +262,7 @@ def _cv_errors(config: dict) -> list[str]:
     values = cv_values(cv)
     if len({value_key(v) for v in values}) != len(values):
         return [f"cv.values: values must be distinct, got {values}"]
-    schema = _train_schema(_schema(), cv["parameter"])
+    schema = _train_schema(full_schema(), cv["parameter"])
     errors = []
     for value in values:
         try:
@@ -340,7 +341,7 @@ def saved_model_config(config: dict, path: Path) -> dict:
         return general_model_info(config["train"]["model"])["model_config"]
     import torch
 
-    from .modelfile import load
+    from .models.modelfile import load
 
     return load(path, torch.device("cpu"))["model_config"]
 
@@ -439,7 +440,7 @@ def particle_radius_px(config: dict) -> float:
 
 def receptive_field_warning(config: dict) -> str | None:
     """A warning when the particle does not fit the model's receptive field, else None."""
-    rf = receptive_field(model_config(config))
+    rf = architecture_receptive_field(model_config(config))
     diameter = 2 * particle_radius_px(config)
     if diameter >= rf:
         kind = (
@@ -544,6 +545,42 @@ def pick_params(config: dict) -> dict:
         "stride": p["stride"],
         "tile": p["tile"],
     }
+
+
+def split_params(config: dict) -> dict:
+    """Keyword arguments of :func:`pickflow.steps.split.split_labels` besides the files."""
+    split = config["split"]
+    return {"test_fraction": split["test_fraction"], "seed": split["seed"]}
+
+
+def folds_params(config: dict) -> dict:
+    """Keyword arguments of :func:`pickflow.steps.folds.write_folds` besides the files."""
+    cv = config["cv"]
+    return {"folds": cv["folds"], "seed": cv["seed"]}
+
+
+def cv_params(config: dict) -> dict:
+    """The cross-validation settings :func:`pickflow.steps.cv_aggregate.aggregate_folds` uses: the parameter,
+    the values tried (resolved from initial/increment/count; none when cross-validation is off), the metric and
+    the number of folds."""
+    from .crossval import cv_values
+
+    cv = config["cv"]
+    values = cv_values(cv) if cv["enabled"] else []
+    return {"parameter": cv["parameter"], "values": values, "metric": cv["metric"], "folds": cv["folds"]}
+
+
+def report_settings(config: dict) -> dict:
+    """The configuration the report prints: the settings that decide this run's results. Left out are the
+    threads of each job (:data:`SPEED_ONLY`) and, when cross-validation is off, its settings besides
+    ``cv.enabled``, so that editing only those reruns no job, the report included."""
+    shown = copy.deepcopy(dict(config))
+    for key in SPEED_ONLY:
+        section, name = key.split(".")
+        shown.get(section, {}).pop(name, None)
+    if not shown["cv"]["enabled"]:
+        shown["cv"] = {"enabled": False}
+    return shown
 
 
 def threshold_params(config: dict) -> dict:

@@ -1,70 +1,14 @@
-"""Scoring micrographs with a trained picker: device choice, tiling, and model files."""
+"""Scoring micrographs with a network: whole micrographs in tiles, with memory bounded."""
 
 from __future__ import annotations
 
-import logging
 import math
-import os
-from dataclasses import asdict
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import modelfile
-from .model_config import SEGMENTATION
-from .models import ModelConfig, Picker
-from .unet import UNet
-
-Network = Picker | UNet
-
-log = logging.getLogger(__name__)
-
-
-def resolve_device(spec: str) -> torch.device:
-    """``auto`` -> first CUDA device if one works, else CPU (logged, so a silent CPU run cannot happen)."""
-    if spec == "cpu":
-        return torch.device("cpu")
-    if torch.cuda.is_available():
-        return torch.device("cuda" if spec == "auto" else spec)
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if spec != "auto":
-        raise RuntimeError(f"device '{spec}' requested but CUDA is not available (CUDA_VISIBLE_DEVICES={visible}).")
-    log.warning("no usable CUDA device (CUDA_VISIBLE_DEVICES=%s): falling back to CPU", visible)
-    return torch.device("cpu")
-
-
-def native_bf16(device: torch.device) -> bool:
-    """Whether the device computes bfloat16 natively (CPU: AVX512-BF16 or AMX; CUDA: Ampere or newer)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported(including_emulation=False)
-    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()  # not emulated
-    return device.type == "cpu" and torch.backends.mkldnn.is_available() and native
-
-
-def set_threads(threads: int) -> None:
-    """Use exactly the job's threads for intra-op work."""
-    torch.set_num_threads(max(1, int(threads)))
-
-
-def build_model(cfg: ModelConfig) -> Network:
-    """A fresh network of the configured family."""
-    return UNet(cfg) if cfg.name in SEGMENTATION else Picker(cfg)
-
-
-def save_model(path: str | os.PathLike[str], model: Network, extra: dict) -> None:
-    """Write the model (architecture config + weights + metadata) atomically."""
-    modelfile.save(path, {"model_config": asdict(model.config), "state_dict": model.state_dict(), **extra})
-
-
-def load_model(path: str | os.PathLike[str], device: torch.device) -> tuple[Network, dict]:
-    """Rebuild a saved picker in eval mode; also return the file's metadata (a file that holds code
-    or is damaged is an InputError naming it)."""
-    payload = modelfile.load(path, device)
-    model = build_model(ModelConfig(**payload["model_config"])).to(device)
-    model.load_state_dict(payload["state_dict"])
-    model.eval()
-    return model, payload
+from .models.modelfile import Network
 
 
 @torch.no_grad()

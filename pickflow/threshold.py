@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-MODES = ("f1", "recall", "expected", "value")
-
 
 def choose_threshold(
     curve: pd.DataFrame, candidates: pd.DataFrame, n_micrographs: int, params: dict, scope: str = "test micrograph"

@@ -17,17 +17,18 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from . import modelfile
+from .device import native_bf16
 from .errors import TrainingError
 from .evaluation import average_precision, match_micrograph, pixel_average_precision, recall_at_count
 from .extract import nms, stamp
-from .general_models import file_sha256, general_model_path
 from .losses import LossConfig, objective
-from .model_config import SEGMENTATION, ModelConfig
+from .models import SEGMENTATION, ModelConfig, modelfile
+from .models.general import file_sha256, general_model_path
+from .models.modelfile import Network, build_model, load_model
 from .prior import class_prior, observed_prior
 from .progress import Progress
 from .sampling import CropSampler, PatchSampler
-from .scoring import Network, build_model, load_model, native_bf16, score_image
+from .scoring import score_image
 
 log = logging.getLogger(__name__)
 

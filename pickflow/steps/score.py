@@ -10,11 +10,13 @@ import logging
 import pandas as pd
 
 from ..atomic import atomic_path, write_json
+from ..device import resolve_device, set_threads
 from ..extract import extract_candidates, resolve_method
 from ..micrographs import micrograph_key
+from ..models.modelfile import load_model
 from ..preprocessed import read_meta, read_preprocessed
 from ..progress import Progress
-from ..scoring import load_model, resolve_device, score_image, set_threads
+from ..scoring import score_image
 
 log = logging.getLogger("pickflow.score")
 COLUMNS = ["micrograph", "x", "y", "x_pre", "y_pre", "score"]

@@ -15,10 +15,11 @@ import pandas as pd
 
 from ..atomic import atomic_path, write_json
 from ..coordinates import read_table
+from ..device import resolve_device, set_threads
 from ..micrographs import micrograph_key
+from ..models.modelfile import save_model
 from ..preprocessed import read_preprocessed
 from ..provenance import collect
-from ..scoring import resolve_device, save_model, set_threads
 from ..training import Dataset, TrainConfig, train
 
 log = logging.getLogger("pickflow.train")

@@ -16,8 +16,9 @@ import torch
 import yaml
 
 from pickflow.micrographs import read_micrograph
-from pickflow.models import ModelConfig, Picker
-from pickflow.scoring import save_model
+from pickflow.models import ModelConfig
+from pickflow.models.modelfile import save_model
+from pickflow.models.topaz import Picker
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = sorted((REPO / "data/empiar10028/micrographs").glob("*.png"))[:2]

@@ -83,3 +83,67 @@ def test_a_yaml_syntax_error_names_file_and_line(tmp_path):
     path = write(tmp_path, "micrographs:\n  path: x\n  pixel_size: [1\nparticle_diameter: 3\n")
     with pytest.raises(InputError, match=r"config\.yaml: not valid YAML at line 4, column \d+: "):
         load_config(path)
+
+
+def _validated(**overrides) -> dict:
+    from pickflow.config import validate
+
+    return validate(merge(TINY_CONFIG, overrides))
+
+
+def test_each_step_gets_exactly_the_settings_it_takes():
+    import inspect
+
+    from pickflow.config import folds_params, split_params
+    from pickflow.steps.folds import write_folds
+    from pickflow.steps.split import split_labels
+
+    config = _validated()
+    assert set(split_params(config)) == set(inspect.signature(split_labels).parameters) - {"labels", "output"}
+    assert set(folds_params(config)) == set(inspect.signature(write_folds).parameters) - {"labels", "split", "output"}
+    assert split_params(config) == {"test_fraction": 0.34, "seed": 0}
+
+
+def test_the_cross_validation_params_hold_the_values_tried():
+    from pickflow.config import cv_params
+
+    ranged = {"enabled": True, "parameter": "learning_rate", "initial": 0.001, "increment": 0.001, "count": 2}
+    assert cv_params(_validated(cv=ranged)) == {
+        "parameter": "learning_rate",
+        "values": [0.001, 0.002],
+        "metric": "ap",
+        "folds": 3,
+    }
+    assert cv_params(_validated())["values"] == []  # cross-validation off: no values to resolve
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"pick": {"threads": 2}},
+        {"train": {"threads": 2}},
+        {"preprocess": {"threads": 2}},
+        {"cv": {"values": [1, 2], "folds": 4}},  # cross-validation is off
+    ],
+)
+def test_the_report_settings_ignore_edits_that_change_no_result(edit):
+    from pickflow.config import report_settings
+
+    assert report_settings(_validated(**edit)) == report_settings(_validated())
+
+
+def test_the_report_settings_follow_edits_that_change_results():
+    from pickflow.config import report_settings
+
+    shown = report_settings(_validated())
+    assert shown["train"]["epochs"] == 3 and "threads" not in shown["train"] and shown["cv"] == {"enabled": False}
+    for edit in ({"train": {"epochs": 4}}, {"pick": {"stride": 1}}, {"split": {"seed": 1}}):
+        assert report_settings(_validated(**edit)) != shown
+
+
+def test_the_config_checks_import_no_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, pickflow.config, pickflow.models, pickflow.models.general; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"

@@ -19,16 +19,16 @@ from pickflow.config import (
     validate,
 )
 from pickflow.errors import InputError, TrainingError
-from pickflow.general_models import (
+from pickflow.models import ModelConfig
+from pickflow.models.general import (
     GENERAL_DIR,
     available_families,
     file_sha256,
     general_model_info,
     general_model_path,
 )
-from pickflow.model_config import ModelConfig
+from pickflow.models.modelfile import build_model, load_model, save_model
 from pickflow.preprocess import preprocess_image
-from pickflow.scoring import build_model, load_model, save_model
 from pickflow.simulate import SimulationConfig, select_labels, simulate_micrograph
 from pickflow.training import Dataset, TrainConfig, train
 from tests.unit.test_training import synthetic, tiny_config

@@ -11,8 +11,9 @@ import torch
 import torch.nn.functional as F
 
 from pickflow.errors import InputError
-from pickflow.models import MODELS, ModelConfig, Picker, _crop, config_errors
-from pickflow.scoring import load_model, save_model
+from pickflow.models import MODELS, ModelConfig, config_errors
+from pickflow.models.modelfile import load_model, save_model
+from pickflow.models.topaz import Picker, _crop
 
 CPU = torch.device("cpu")
 
@@ -144,11 +145,11 @@ def test_decoder_only_with_autoencoder():
 
 
 def test_receptive_field_table_matches_the_built_networks():
-    from pickflow.model_config import RECEPTIVE_FIELDS, SEGMENTATION, receptive_field
+    from pickflow.models.architecture import RECEPTIVE_FIELDS, SEGMENTATION, architecture_receptive_field
 
     for (name, pooling), expected in RECEPTIVE_FIELDS.items():
         cfg = ModelConfig(name=name, pooling=pooling)
-        assert Picker(cfg).receptive_field == expected == receptive_field(cfg)
+        assert Picker(cfg).receptive_field == expected == architecture_receptive_field(cfg)
     allowed = {
         (n, p)
         for n in MODELS

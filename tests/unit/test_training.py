@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 import torch
 
+from pickflow.device import native_bf16
 from pickflow.errors import InputError, TrainingError
-from pickflow.scoring import native_bf16
 from pickflow.training import Dataset, TrainConfig, select_best_epoch, train
 
 CPU = torch.device("cpu")

@@ -9,11 +9,12 @@ import torch
 
 from pickflow.config import train_errors
 from pickflow.losses import LossConfig, objective, pixel_weights
-from pickflow.model_config import ModelConfig, config_errors, unet_receptive_field
+from pickflow.models.architecture import ModelConfig, config_errors, unet_receptive_field
+from pickflow.models.modelfile import build_model
+from pickflow.models.unet import UNet
 from pickflow.sampling import PatchSampler
-from pickflow.scoring import build_model, score_image
+from pickflow.scoring import score_image
 from pickflow.training import train
-from pickflow.unet import UNet
 from tests.unit.test_training import synthetic, tiny_config
 
 CPU = torch.device("cpu")

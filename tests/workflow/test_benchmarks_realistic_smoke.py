@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from pickflow.general_models import has_general_model
+from pickflow.models.general import has_general_model
 from tests.workflow.helpers import REPO
 
 pytestmark = pytest.mark.workflow

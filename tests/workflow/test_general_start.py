@@ -8,7 +8,7 @@ import json
 import pytest
 import starfile
 
-from pickflow.general_models import general_model_info, general_model_path
+from pickflow.models.general import general_model_info, general_model_path
 from tests.workflow.helpers import make_workdir, snakemake
 
 pytestmark = pytest.mark.workflow

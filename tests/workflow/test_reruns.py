@@ -46,7 +46,7 @@ def _planned_after_editing(finished, module: str):
 
 
 def test_editing_the_unet_module_retrains_and_rescores(finished):
-    jobs = _planned_after_editing(finished, "unet.py")
+    jobs = _planned_after_editing(finished, "models/unet.py")
     assert jobs["train"] == 1 and jobs["score"] == 2
     assert not {"preprocess", "labels", "split"} & set(jobs)
 
@@ -54,6 +54,15 @@ def test_editing_the_unet_module_retrains_and_rescores(finished):
 def test_editing_the_plotting_module_reruns_only_plots(finished):
     jobs = _planned_after_editing(finished, "plots.py")
     assert set(jobs) == {"plots", "plot_preprocessing", "plot_overview", "all"}
+
+
+def test_editing_settings_no_result_depends_on_reruns_nothing(finished):
+    """The threads of each job, and cross-validation's settings while it is off, change no result: no job reruns,
+    the report included (each rule's params hold only the settings its step uses, built by pickflow.config)."""
+    repo, workdir = finished
+    edit = {"pick": {"threads": 2}, "train": {"threads": 2}, "preprocess": {"threads": 2}, "cv": {"folds": 4}}
+    changed = write_config(workdir, merge(TINY_CONFIG, edit), "threads.yaml")
+    assert planned_jobs(workdir, "--configfile", str(changed), repo=repo) == {}
 
 
 def test_a_purged_preprocessed_micrograph_reruns_nothing_and_is_regenerated_identical(finished):

@@ -10,7 +10,7 @@ rule folds:
     conda:
         "../../envs/pickflow.yaml"
     params:
-        folds={"folds": config["cv"]["folds"], "seed": config["cv"]["seed"]},
+        folds=pickflow_config.folds_params(config),
         code=script_code("folds"),
     script:
         "../../scripts/folds.py"
@@ -53,7 +53,7 @@ rule cv_aggregate:
     conda:
         "../../envs/pickflow.yaml"
     params:
-        cv=config["cv"],
+        cv=pickflow_config.cv_params(config),
         code=script_code("cv_aggregate"),
     script:
         "../../scripts/cv_aggregate.py"

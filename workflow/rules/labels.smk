@@ -25,7 +25,7 @@ rule split:
     conda:
         "../../envs/pickflow.yaml"
     params:
-        split=config["split"],
+        split=pickflow_config.split_params(config),
         code=script_code("split"),
     script:
         "../../scripts/split.py"

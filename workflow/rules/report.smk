@@ -160,7 +160,7 @@ rule report_summary:
     conda:
         "../../envs/pickflow.yaml"
     params:
-        config=config,
+        config=pickflow_config.report_settings(config),
         particle_diameter_px=2 * pickflow_config.particle_radius_px(config),
         code=script_code("report_summary"),
         picking_model=pickflow_config.picking_model_label(config),

@@ -1,19 +1,21 @@
-"""Model architecture settings and the combinations that are not allowed (no torch needed, so config
-checks stay cheap)."""
+"""Model architecture settings, the families, the combinations that are not allowed and each
+architecture's receptive field (no torch needed, so config checks stay cheap)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..schema import allowed
+
+MODELS = allowed("train.model")  # the schema owns the names; the families below sort them
 RESNETS = ("resnet8", "resnet16")
 CONVNETS = ("conv31", "conv63", "conv127")
 SEGMENTATION = ("unet",)
-MODELS = RESNETS + CONVNETS + SEGMENTATION
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture settings (names follow Topaz's CLI)."""
+    """Architecture settings (names follow Topaz's CLI; defaults are the schema's train.* defaults)."""
 
     name: str = "resnet8"
     units: int = 32
@@ -47,7 +49,7 @@ def config_errors(cfg: ModelConfig) -> list[str]:
     return errors
 
 
-# Receptive field (pixels) by (model, pooling): what pickflow.models builds, kept here so that config
+# Receptive field (pixels) by (model, pooling): what pickflow.models.topaz builds, kept here so that config
 # checks need no torch (tests/unit/test_models.py checks the table against the built networks).
 RECEPTIVE_FIELDS = {
     ("resnet8", "none"): 71,
@@ -70,8 +72,9 @@ def unet_receptive_field(depth: int) -> int:
     return 1 + per_level + 4 * 2**depth
 
 
-def receptive_field(cfg: ModelConfig) -> int:
-    """Receptive field of an allowed architecture, in preprocessed pixels."""
+def architecture_receptive_field(cfg: ModelConfig) -> int:
+    """Receptive field of an allowed architecture, in preprocessed pixels, looked up without building the
+    network (:func:`pickflow.models.topaz.layers_receptive_field` measures built layers)."""
     if cfg.name in SEGMENTATION:
         return unet_receptive_field(cfg.depth)
     return RECEPTIVE_FIELDS[(cfg.name, cfg.pooling)]

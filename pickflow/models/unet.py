@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .model_config import ModelConfig, config_errors, unet_receptive_field
-from .models import DenseScorer
+from .architecture import ModelConfig, config_errors, unet_receptive_field
+from .base import DenseScorer
 
 
 class _DoubleConv(nn.Sequential):

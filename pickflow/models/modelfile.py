@@ -1,18 +1,45 @@
-"""Model and checkpoint files (model.pt, last.pt, resume.pt): written with plain Python types and
-tensors only, and read with ``torch.load(weights_only=True)``, so loading a file never runs code."""
+"""Building a network, and the model and checkpoint files (model.pt, last.pt, resume.pt): written with
+plain Python types and tensors only, and read with ``torch.load(weights_only=True)``, so loading a file
+never runs code."""
 
 from __future__ import annotations
 
 import os
 import pickle
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from .atomic import atomic_path
-from .errors import InputError
+from ..atomic import atomic_path
+from ..errors import InputError
+from .architecture import SEGMENTATION, ModelConfig
+from .topaz import Picker
+from .unet import UNet
+
+Network = Picker | UNet
+
+
+def build_model(cfg: ModelConfig) -> Network:
+    """A fresh network of the configured family."""
+    return UNet(cfg) if cfg.name in SEGMENTATION else Picker(cfg)
+
+
+def save_model(path: str | os.PathLike[str], model: Network, extra: dict) -> None:
+    """Write the model (architecture config + weights + metadata) atomically."""
+    save(path, {"model_config": asdict(model.config), "state_dict": model.state_dict(), **extra})
+
+
+def load_model(path: str | os.PathLike[str], device: torch.device) -> tuple[Network, dict]:
+    """Rebuild a saved picker in eval mode; also return the file's metadata (a file that holds code
+    or is damaged is an InputError naming it)."""
+    payload = load(path, device)
+    model = build_model(ModelConfig(**payload["model_config"])).to(device)
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return model, payload
 
 
 def save(path: str | os.PathLike[str], payload: dict) -> None:

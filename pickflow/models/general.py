@@ -14,9 +14,9 @@ import json
 import os
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 
-GENERAL_DIR = Path(__file__).resolve().parent / "general"
+GENERAL_DIR = Path(__file__).resolve().parents[1] / "general"
 PARTICLE_PIXELS = 24.0  # preprocessed pixels per particle diameter of every general model
 NORMALIZE = "gmm"  # the normalization of every general model's input
 

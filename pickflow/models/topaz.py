@@ -1,4 +1,5 @@
-"""Fully convolutional pickers (Topaz's resnet8/resnet16/conv31/conv63/conv127 family).
+"""The resnet/conv family: fully convolutional pickers with Topaz's architectures (resnet8/resnet16/
+conv31/conv63/conv127), implemented here in PyTorch (no Topaz code).
 
 Each network is trained on crops the size of its receptive field (one logit per crop, with
 strided layers) and scores whole micrographs densely: strides beyond the requested output
@@ -17,9 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .model_config import CONVNETS, MODELS, RESNETS, ModelConfig, config_errors
-
-__all__ = ["CONVNETS", "MODELS", "RESNETS", "DenseScorer", "ModelConfig", "Picker", "config_errors"]
+from .architecture import RESNETS, ModelConfig, config_errors
+from .base import DenseScorer
 
 _CONV_KERNELS = {"conv31": [7, 5, 5], "conv63": [7, 5, 5, 5], "conv127": [7, 5, 5, 5, 5]}
 
@@ -161,22 +161,6 @@ def _conv_layers(cfg: ModelConfig) -> tuple[list[nn.Module], int]:
     return layers, cin
 
 
-class DenseScorer:
-    """Whole-image scoring for networks with ``margin`` (context pixels needed on each side) and
-    ``dense(window, stride)`` (logits of the window's interior)."""
-
-    margin: int
-
-    def dense(self, window: Tensor, stride: int = 1) -> Tensor:
-        raise NotImplementedError
-
-    def score(self, image: Tensor, stride: int = 1) -> Tensor:
-        """Logits (B, ceil(H/stride), ceil(W/stride)) for (B, 1, H, W) images zero-padded by the
-        margin; output pixel (i, j) is the logit of input pixel (i*stride, j*stride)."""
-        m = self.margin
-        return self.dense(F.pad(image, (m, m, m, m)), stride)
-
-
 class Picker(DenseScorer, nn.Module):
     """Feature layers + a 1x1 linear classifier; optional decoder for the autoencoder term."""
 
@@ -189,7 +173,7 @@ class Picker(DenseScorer, nn.Module):
         self.config = cfg
         self.features = nn.ModuleList(layers)
         self.classifier = nn.Conv2d(latent, 1, 1)
-        self.receptive_field = receptive_field(self.features)
+        self.receptive_field = layers_receptive_field(self.features)
         self.margin = self.receptive_field // 2
         self.alignment = 1
         self.decoder = _Decoder(latent, self.receptive_field) if cfg.autoencoder > 0 else None
@@ -232,8 +216,9 @@ class _Decoder(nn.Module):
         return self.up(x)[:, :, : self.size, : self.size]
 
 
-def receptive_field(layers: nn.ModuleList) -> int:
-    """Receptive field in pixels from the layers' (kernel, dilation, stride) geometry."""
+def layers_receptive_field(layers: nn.ModuleList) -> int:
+    """Receptive field in pixels of built layers, from their (kernel, dilation, stride) geometry (what
+    :func:`pickflow.models.architecture.architecture_receptive_field` looks up without building them)."""
     size, jump = 1, 1
     for layer in layers:
         for k, d, s in layer.geometry():
