@@ -9,10 +9,11 @@ from pathlib import Path
 from .. import plots
 from ..coordinates import read_table
 from ..micrographs import micrograph_key, read_micrograph
+from ..records import PickSummary
 
 
 def plot_overview(summary: str, picks: str, preprocessed: list[str], output: str, radius: float) -> None:
-    pick_summary = json.loads(Path(summary).read_text())
+    unusual = PickSummary.read(summary).unusual_pick_counts
     table = read_table(picks)
     panels = []
     for path in preprocessed:
@@ -25,5 +26,4 @@ def plot_overview(summary: str, picks: str, preprocessed: list[str], output: str
                 "picks": table[table["micrograph"] == name],
             }
         )
-    unusual = pick_summary["unusual_pick_counts"]
-    plots.micrograph_overview(panels, radius, (unusual["low"], unusual["high"]), output)
+    plots.micrograph_overview(panels, radius, (unusual.low, unusual.high), output)
