@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TypeVar
 
 import pandas as pd
 import yaml
@@ -13,10 +14,11 @@ from ..atomic import write_json, write_text
 from ..coordinates import read_table
 from ..diagnostics import diagnose
 from ..provenance import collect
-from ..records import CrossValidation, PickSummary, Split, Threshold, TrainSummary, UnusualPickCounts
+from ..records import CrossValidation, PickSummary, Record, Split, Threshold, TrainSummary, UnusualPickCounts
 from ..training import TrainConfig
 
 log = logging.getLogger("pickflow.report")
+R = TypeVar("R", bound=Record)
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
@@ -77,16 +79,15 @@ def _training_rows(train: TrainSummary, cv: CrossValidation | None) -> list[tupl
     return rows
 
 
-def _read(record: type, path: str | None):
+def _read(record: type[R], path: str | None) -> R | None:
     """The record in ``path``, or None for an input this run does not have."""
     return record.read(path) if path else None
 
 
 def summary_rows(inputs: dict, config: dict, picking_model: str) -> list[tuple[str, str]]:
-    train: TrainSummary | None = _read(TrainSummary, inputs["train_summary"])
+    train, split = _read(TrainSummary, inputs["train_summary"]), _read(Split, inputs["split"])
     threshold, picks = Threshold.read(inputs["threshold"]), PickSummary.read(inputs["picks"])
-    split: Split | None = _read(Split, inputs["split"])
-    cv: CrossValidation | None = _read(CrossValidation, inputs.get("cv_best"))
+    cv = _read(CrossValidation, inputs.get("cv_best"))
     held = threshold.held_out
     rows = [("Micrographs picked", f"{picks.n_micrographs}")]
     if inputs["labels"]:
@@ -136,8 +137,7 @@ def _diagnostics(
 def write_report_summary(
     inputs: dict, outputs: dict, config: dict, particle_diameter_px: float, picking_model: str
 ) -> None:
-    train: TrainSummary | None = _read(TrainSummary, inputs["train_summary"])
-    picks = PickSummary.read(inputs["picks"])
+    train, picks = _read(TrainSummary, inputs["train_summary"]), PickSummary.read(inputs["picks"])
     findings = _diagnostics(inputs, train, particle_diameter_px, picks)
     for finding in findings:
         log.warning("%s (%s)", finding["message"], finding["evidence"])
