@@ -167,7 +167,8 @@ def train_family(work: Path, family: str, seed: int, threads: int) -> None:
     cfg = train_config(family, train_data, seed)
     provenance = collect(torch.device("cpu"))  # the code that trains, before any later commit
     started = time.perf_counter()
-    model, metrics, summary = train(cfg, train_data, val_data, torch.device("cpu"))
+    result = train(cfg, train_data, val_data, torch.device("cpu"))
+    model, metrics, summary = result.model, result.metrics, result.summary
     seconds = time.perf_counter() - started
     metrics.to_csv(work / f"metrics_{family}.csv", index=False)
     info = {
@@ -185,11 +186,11 @@ def train_family(work: Path, family: str, seed: int, threads: int) -> None:
             "train_micrographs": len(train_data.images),
             "train_particles": train_data.n_labels,
             "val_micrographs": len(val_data.images),
-            "loss": summary["loss"],
-            "class_weights": summary["class_weights"],
+            "loss": summary.loss,
+            "class_weights": summary.class_weights,
             "budget": {k: getattr(cfg, k) for k in ("epochs", "epoch_size", "minibatch_size", "learning_rate")}
             | {"final_learning_rate": cfg.final_learning_rate},
-            "best_epoch": summary["best_epoch"],
+            "best_epoch": summary.best_epoch,
             "val_ap": float(metrics[(metrics["split"] == "test")]["ap"].max()),
             "wall_seconds": round(seconds, 1),
             "threads": threads,
@@ -202,7 +203,7 @@ def train_family(work: Path, family: str, seed: int, threads: int) -> None:
     info["sha256"] = file_sha256(target)
     info["bytes"] = target.stat().st_size
     (GENERAL_DIR / f"{family}.json").write_text(json.dumps(info, indent=2) + "\n")
-    log.info("wrote %s (%d bytes), best epoch %d, %.0f s", target, info["bytes"], summary["best_epoch"], seconds)
+    log.info("wrote %s (%d bytes), best epoch %d, %.0f s", target, info["bytes"], summary.best_epoch, seconds)
 
 
 def heldout_lowsnr(work: Path, n: int) -> Dataset:

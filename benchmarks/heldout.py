@@ -134,7 +134,8 @@ def run_one(folder: Path, model: str, args: argparse.Namespace) -> dict:
     original = training.evaluate
     training.evaluate = with_truth(truth)
     try:
-        net, metrics, _ = training.train(cfg, train_data, partial, torch.device("cpu"))
+        result = training.train(cfg, train_data, partial, torch.device("cpu"))
+        net, metrics = result.model, result.metrics
     finally:
         training.evaluate = original
     return {

@@ -27,7 +27,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scale
 
 DIRECTORY_OUTPUTS = {"results/picks/micrographs"}
-PICKS_SUMMARY = {"overview_micrographs": [], "unusual_pick_counts": {}, "picks_per_micrograph": {}}
+# A results/picks/summary.json with no picks, every key that pickflow.records.PickSummary reads.
+PICKS_SUMMARY = {
+    "threshold": 0.0,
+    "threshold_mode": "value",
+    "threshold_reason": "simulated finished project",
+    "n_micrographs": 0,
+    "n_picks": 0,
+    "picks_per_micrograph": {},
+    "unusual_pick_counts": {"median": 0.0, "robust_sd": 1.0, "low": 0.0, "high": 0.0, "few": [], "many": []},
+    "overview_micrographs": [],
+    "box_size": 0,
+}
 
 
 def planned(output: str) -> list[tuple[str, list[str], list[str]]]:

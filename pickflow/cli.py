@@ -18,6 +18,7 @@ from .errors import InputError
 from .inputs import discover_micrographs
 from .micrographs import micrograph_key
 from .preprocessed import write_preprocessed
+from .records import ThresholdChoice
 from .simulate import PRESETS, SimulationConfig, write_dataset
 from .steps import configure_logging, report_errors
 from .steps.picks import FORMATS, output_paths, read_choice, write_picks
@@ -63,11 +64,7 @@ def picks(args: argparse.Namespace) -> None:
     require_files(*args.candidates, args.threshold_file)
     config = load_config(args.config)
     if args.threshold is not None:
-        choice = {
-            "threshold": args.threshold,
-            "mode": "value",
-            "reason": "given on the command line (pickflow picks --threshold)",
-        }
+        choice = ThresholdChoice(args.threshold, "value", "given on the command line (pickflow picks --threshold)")
     else:
         choice = read_choice(args.threshold_file)
     found = discover_micrographs(args.micrographs or config["micrographs"]["path"])

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .records import CrossValidation, Fold
+
 LOWER_IS_BETTER = ("loss",)
 
 
@@ -32,7 +34,7 @@ def value_key(value: object) -> str:
     return str(value)
 
 
-def make_folds(label_counts: dict[str, int], k: int, seed: int) -> list[dict[str, list[str]]]:
+def make_folds(label_counts: dict[str, int], k: int, seed: int) -> list[Fold]:
     """k folds of the micrographs in ``label_counts``, stratified by their label counts."""
     names = sorted(label_counts)
     if len(names) < k:
@@ -49,7 +51,7 @@ def make_folds(label_counts: dict[str, int], k: int, seed: int) -> list[dict[str
     folds = []
     for fold in range(k):
         held_out = sorted(names[i] for i in range(len(names)) if fold_of[i] == fold)
-        folds.append({"train": sorted(set(names) - set(held_out)), "test": held_out})
+        folds.append(Fold(train=sorted(set(names) - set(held_out)), test=held_out))
     return folds
 
 
@@ -65,21 +67,29 @@ def aggregate(tables: dict[tuple[str, int], pd.DataFrame], metric: str) -> pd.Da
     return table.rename(columns={"mean": f"{metric}_mean", "std": f"{metric}_sd", "count": "folds"})
 
 
-def choose(table: pd.DataFrame, metric: str, value_order: list[str]) -> dict:
-    """Best (value, epoch) by the fold-mean metric; ties: first value in ``value_order``, then earliest epoch."""
-    ranked = table.assign(order=table["value"].map({v: i for i, v in enumerate(value_order)}))
+def choose(table: pd.DataFrame, cv: dict) -> CrossValidation:
+    """Best (value, epoch) by the fold-mean metric of ``cv.metric``; ties: the value listed first in the
+    configuration's ``cv``, then the earliest epoch."""
+    values = cv_values(cv)
+    keys = [value_key(v) for v in values]
+    metric = cv["metric"]
+    ranked = table.assign(order=table["value"].map({v: i for i, v in enumerate(keys)}))
     ranked = ranked.sort_values(["order", "epoch"], kind="stable")
     scores = ranked[f"{metric}_mean"].to_numpy(float)
     if metric in LOWER_IS_BETTER:
         scores = -scores
     best = ranked.iloc[int(np.argmax(np.where(np.isnan(scores), -np.inf, scores)))]
-    return {
-        "value_key": str(best["value"]),
-        "epoch": int(best["epoch"]),
-        "metric": metric,
-        f"{metric}_mean": float(best[f"{metric}_mean"]),
-        f"{metric}_sd": float(best[f"{metric}_sd"]) if not np.isnan(best[f"{metric}_sd"]) else None,
-    }
+    return CrossValidation(
+        parameter=cv["parameter"],
+        value=values[keys.index(str(best["value"]))],
+        value_key=str(best["value"]),
+        epoch=int(best["epoch"]),
+        metric=metric,
+        mean=float(best[f"{metric}_mean"]),
+        sd=float(best[f"{metric}_sd"]) if not np.isnan(best[f"{metric}_sd"]) else None,
+        folds=cv["folds"],
+        values=values,
+    )
 
 
 def read_fold_metrics(paths: list[str]) -> dict[tuple[str, int], pd.DataFrame]:

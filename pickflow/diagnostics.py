@@ -11,6 +11,9 @@ import math
 import numpy as np
 import pandas as pd
 
+from .records import TrainSummary
+from .training import TrainConfig
+
 UNDERFIT_LOSS = 1000.0
 UNDERFIT_ACCURACY = 0.60
 TREND_EPOCHS = 3  # "over several epochs": at least this many epochs of opposite trends
@@ -129,15 +132,15 @@ def no_picks(metrics: pd.DataFrame, n_picks: int | None) -> list[dict]:
     return []
 
 
-def prior_checks(metrics: pd.DataFrame, summary: dict) -> list[dict]:
+def prior_checks(metrics: pd.DataFrame, summary: TrainSummary) -> list[dict]:
     findings = []
-    if summary.get("loss_fell_back_to_pn"):
+    if summary.loss_fell_back_to_pn:
         findings.append(
             {
                 "id": "pn_fallback",
                 "message": "The loss fell back to PN: the expected particles per micrograph are below the labeled average. "
                 "Raise train.expected_particles if there are more particles than labeled.",
-                "evidence": f"pi = {summary['pi']:.5f} <= p_obs = {summary['p_obs']:.5f}",
+                "evidence": f"pi = {summary.pi:.5f} <= p_obs = {summary.p_obs:.5f}",
             }
         )
     test = _split(metrics, "test")
@@ -152,9 +155,9 @@ def prior_checks(metrics: pd.DataFrame, summary: dict) -> list[dict]:
     return findings
 
 
-def setup_checks(summary: dict, particle_diameter_px: float) -> list[dict]:
+def setup_checks(summary: TrainSummary, particle_diameter_px: float) -> list[dict]:
     findings = []
-    rf = summary.get("receptive_field")
+    rf = summary.receptive_field
     if rf and particle_diameter_px >= rf:
         findings.append(
             {
@@ -163,8 +166,8 @@ def setup_checks(summary: dict, particle_diameter_px: float) -> list[dict]:
                 "evidence": f"particle diameter {particle_diameter_px:.0f} px >= receptive field {rf} px",
             }
         )
-    n_labels = int(summary.get("n_train_labels", 0))
-    autoencoder = float(summary.get("config", {}).get("model", {}).get("autoencoder", 0))
+    n_labels = summary.n_train_labels
+    autoencoder = TrainConfig.from_dict(summary.config).model.autoencoder
     if 0 < n_labels <= 250 and autoencoder == 0:
         findings.append(
             {
@@ -177,12 +180,14 @@ def setup_checks(summary: dict, particle_diameter_px: float) -> list[dict]:
     return findings
 
 
-def diagnose(metrics: pd.DataFrame, summary: dict, particle_diameter_px: float, n_picks: int | None) -> list[dict]:
+def diagnose(
+    metrics: pd.DataFrame, summary: TrainSummary, particle_diameter_px: float, n_picks: int | None
+) -> list[dict]:
     """All findings for one training run."""
     return (
         underfitting(metrics)
-        + overfitting(metrics, int(summary["best_epoch"]))
-        + epochs_advice(metrics, summary.get("config", {}).get("selection_metric", "ap"))
+        + overfitting(metrics, summary.best_epoch)
+        + epochs_advice(metrics, TrainConfig.from_dict(summary.config).selection_metric)
         + no_picks(metrics, n_picks)
         + prior_checks(metrics, summary)
         + setup_checks(summary, particle_diameter_px)

@@ -15,6 +15,7 @@ from matplotlib.patches import Circle
 from matplotlib.ticker import MaxNLocator
 
 from .atomic import atomic_path
+from .records import CrossValidation, Threshold
 
 METRIC_NAMES = {"ap": "average precision", "auprc": "pixel average precision", "precision": "precision", "loss": "loss"}
 SPLIT_NAMES = {"train": "training micrographs", "test": "held-out test micrographs"}
@@ -60,23 +61,20 @@ def training_curves(metrics: pd.DataFrame, best_epoch: int, path: str | os.PathL
     return _save(fig, path)
 
 
-def precision_recall(curve: pd.DataFrame, threshold: dict, path: str | os.PathLike[str]) -> plt.Figure:
+def precision_recall(curve: pd.DataFrame, threshold: Threshold, path: str | os.PathLike[str]) -> plt.Figure:
     """Held-out precision-recall curve with the chosen threshold marked."""
     fig, ax = plt.subplots(figsize=(4.8, 4.2))
     if len(curve):
-        ax.plot(
-            curve["recall"],
-            curve["precision"],
-            label=f"average precision {threshold.get('held_out', {}).get('average_precision', 0):.3f}",
-        )
-        at = threshold.get("at_threshold") or {}
+        ap = threshold.held_out.average_precision if threshold.held_out else 0
+        ax.plot(curve["recall"], curve["precision"], label=f"average precision {ap:.3f}")
+        at = threshold.at_threshold
         if at:
             ax.plot(
-                at["recall"],
-                at["precision"],
+                at.recall,
+                at.precision,
                 "o",
                 color="red",
-                label=f"threshold used: {threshold['threshold']:.2f} ({threshold['mode']})",
+                label=f"threshold used: {threshold.threshold:.2f} ({threshold.mode})",
             )
         ax.legend(fontsize=8)
     else:
@@ -194,10 +192,10 @@ def score_histogram(scores: np.ndarray, threshold: float, path: str | os.PathLik
 
 
 def cv_metric_vs_value(
-    table: pd.DataFrame, folds: pd.DataFrame, best: dict, path: str | os.PathLike[str]
+    table: pd.DataFrame, folds: pd.DataFrame, best: CrossValidation, path: str | os.PathLike[str]
 ) -> plt.Figure:
     """The metric at each value's best epoch: every fold as a point, mean +- sd, the chosen value marked."""
-    metric = best["metric"]
+    metric = best.metric
     values = list(dict.fromkeys(table["value"]))
     fig, ax = plt.subplots(figsize=(max(4.5, 1.2 * len(values)), 3.6))
     for i, value in enumerate(values):
@@ -210,15 +208,15 @@ def cv_metric_vs_value(
             top[f"{metric}_mean"],
             yerr=top[f"{metric}_sd"],
             fmt="o",
-            color="red" if value == best["value_key"] else "black",
+            color="red" if value == best.value_key else "black",
             capsize=4,
             zorder=3,
         )
     ax.set_xticks(range(len(values)), values)
     ax.set(
-        xlabel=best["parameter"],
+        xlabel=best.parameter,
         ylabel=f"{METRIC_NAMES.get(metric, metric)} on the held-out fold",
-        title=f"chosen: {best['value_key']} at epoch {best['epoch']}",
+        title=f"chosen: {best.value_key} at epoch {best.epoch}",
     )
     return _save(fig, path)
 

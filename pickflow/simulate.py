@@ -607,123 +607,260 @@ def simulate_micrograph(cfg: SimulationConfig, index: int) -> tuple[np.ndarray, 
     Returns the image (float32 counts, ``[y, x]``), the particles (``x, y, is_aggregate, aggregate_id,
     rot, tilt, psi, on_carbon, near_contamination``; x = column, y = row, px) and the junk (``x, y, radius,
     kind``). ``particles.attrs["micrograph"]`` holds the per-micrograph settings (defocus, carbon, ...).
+    The steps below draw from the micrograph's random stream in this order.
     """
     rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(index,)))
     model = particle_model(cfg, np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(_MODEL_STREAM,))))
-    size, px = cfg.image_size, cfg.pixel_size
-    pad = _padding(cfg)
-    n_pad = scipy.fft.next_fast_len(size + 2 * pad, real=True)
-    shape = (n_pad, n_pad)
-    yy, xx = _grid(n_pad, pad)
+    canvas = _Canvas.of(cfg)
+    scene = _lay_out(rng, cfg, canvas)
+    phi_particles = _particle_potential(model, cfg, canvas, scene.positions, scene.rotations)
+    phi_rest = _background_potential(rng, cfg, canvas, scene)
+    optics = _draw_optics(rng, cfg, canvas)
+    transmission = _transmission(cfg, scene)
+    counts0 = cfg.dose * cfg.pixel_size * cfg.pixel_size  # incident electrons per pixel
+    mean_counts = counts0 * float(transmission[canvas.crop].mean())
+    p_hat, scale = _scale_to_snr(model, cfg, canvas, phi_particles, optics.ctf, mean_counts)
+    if cfg.ice_texture > 0 and scale > 0:
+        phi_rest += _ice_texture(rng, cfg, canvas, scene, optics.ctf, mean_counts, scale)
+    contrast = scipy.fft.irfft2(p_hat + scipy.fft.rfft2(phi_rest, workers=1) * optics.ctf, s=canvas.shape, workers=1)
+    expected = counts0 * transmission[canvas.crop] * np.maximum(1.0 + scale * contrast[canvas.crop], 0.0)
+    image = rng.poisson(expected).astype(np.float32)
+    particles, junk = _tables(cfg, canvas, scene)
+    particles.attrs["micrograph"] = {
+        "name": micrograph_name(index),
+        "defocus_u": optics.defocus_u,
+        "defocus_v": optics.defocus_v,
+        "astig_angle_deg": float(np.degrees(optics.astig_angle)),
+        "particles": len(particles),
+        "junk": len(junk),
+        "contamination_blobs": len(scene.blobs),
+        "mean_counts": mean_counts,
+        "contrast_scale": float(scale),
+        **scene.carbon_info,
+    }
+    return image, particles, junk
 
-    # Micrograph-scale maps and the particle positions.
+
+@dataclass(frozen=True)
+class _Canvas:
+    """The simulation canvas: the image and a margin around it for the CTF's delocalization (cropped at the end)."""
+
+    size: int  # the image's side (px)
+    pad: int  # the margin (px)
+    n: int  # the padded side, a fast FFT length
+
+    @classmethod
+    def of(cls, cfg: SimulationConfig) -> _Canvas:
+        pad = _padding(cfg)
+        return cls(cfg.image_size, pad, scipy.fft.next_fast_len(cfg.image_size + 2 * pad, real=True))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.n, self.n)
+
+    @property
+    def crop(self) -> tuple[slice, slice]:
+        """The image inside the canvas."""
+        return (slice(self.pad, self.pad + self.size), slice(self.pad, self.pad + self.size))
+
+
+@dataclass(frozen=True)
+class _Scene:
+    """What lies on the grid: the micrograph-scale maps on the canvas, the particles and the junk (image px)."""
+
+    ice: np.ndarray  # thickness (Å)
+    contamination: np.ndarray  # extra thickness (Å)
+    blobs: np.ndarray  # contamination blobs (x, y, r_max)
+    carbon: np.ndarray  # coverage in [0, 1]
+    carbon_info: dict[str, Any]
+    positions: np.ndarray  # particle centres (n, 2) as (x, y)
+    group: np.ndarray  # aggregate id (-1: single)
+    is_aggregate: np.ndarray
+    rotations: Rotation | None  # None without particles
+    junk_positions: np.ndarray
+    junk_radii: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Optics:
+    """The micrograph's defocus and astigmatism, and its CTF on the canvas (``rfft`` half)."""
+
+    defocus_u: float
+    defocus_v: float
+    astig_angle: float  # radians
+    ctf: np.ndarray
+
+
+def _lay_out(rng: np.random.Generator, cfg: SimulationConfig, canvas: _Canvas) -> _Scene:
+    """Ice, contamination and carbon maps, then the particles (away from contamination) and the junk."""
+    yy, xx = _grid(canvas.n, canvas.pad)
     ice = _ice_thickness(rng, cfg, yy, xx)
-    contamination, blobs = _contamination(rng, cfg, shape, pad)
+    contamination, blobs = _contamination(rng, cfg, canvas.shape, canvas.pad)
     carbon, carbon_info = _carbon(rng, cfg, yy, xx)
-    positions, group, is_agg = _place_particles(rng, cfg, blobs)
-    n = len(positions)
-    rotations = Rotation.random(n, random_state=rng) if n else None
+    positions, group, is_aggregate = _place_particles(rng, cfg, blobs)
+    rotations = Rotation.random(len(positions), random_state=rng) if len(positions) else None
+    junk_positions, junk_radii = _place_junk(rng, cfg, positions)
+    return _Scene(
+        ice,
+        contamination,
+        blobs,
+        carbon,
+        carbon_info,
+        positions,
+        group,
+        is_aggregate,
+        rotations,
+        junk_positions,
+        junk_radii,
+    )
 
-    # Junk: uniform positions that keep off the particle centres.
-    radius_px = cfg.particle_radius / px
+
+def _place_junk(
+    rng: np.random.Generator, cfg: SimulationConfig, positions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Junk centres (uniform, keeping off the particle centres) and radii (px, log-uniform)."""
+    radius_px = cfg.particle_radius / cfg.pixel_size
     n_junk = cfg.junk_per_micrograph
     lo, hi = np.log(cfg.junk_radius_range[0]), np.log(cfg.junk_radius_range[1])
-    cand = rng.uniform(0, size - 1, (20 * n_junk, 2))
+    cand = rng.uniform(0, cfg.image_size - 1, (20 * n_junk, 2))
     cand_r = radius_px * np.exp(rng.uniform(lo, hi, 20 * n_junk))
-    if n and n_junk:
+    if len(positions) and n_junk:
         dist = np.hypot(*(cand[:, None, :] - positions[None, :, :]).transpose(2, 0, 1)).min(1)
         keep = dist >= 0.7 * (radius_px + cand_r)
         cand, cand_r = cand[keep], cand_r[keep]
-    junk_pos, junk_r = cand[:n_junk], cand_r[:n_junk]
+    return cand[:n_junk], cand_r[:n_junk]
 
-    # Projected potentials (particles separate, for the SNR scaling).
-    def particle_map(where: np.ndarray, rot: np.ndarray) -> np.ndarray:
-        g = project_gaussians(model.centers[None], model.covariances[None], model.densities[None], rot, where + pad, px)
-        return render_gaussians(shape, *g)
 
-    phi_p = particle_map(positions, rotations.as_matrix()) if n else None
-    phi_rest = (_CARBON_PHASE * cfg.carbon_thickness) * carbon + _CONTAMINATION_PHASE * contamination
-    if len(junk_pos):
-        jc, jcov, jd = _junk_gaussians(rng, junk_r, px)
-        jrot = Rotation.random(len(junk_pos), random_state=rng).as_matrix()
-        phi_rest += render_gaussians(shape, *project_gaussians(jc, jcov, jd, jrot, junk_pos + pad, px))
+def _particle_potential(
+    model: GaussianModel, cfg: SimulationConfig, canvas: _Canvas, positions: np.ndarray, rotations: Rotation | None
+) -> np.ndarray | None:
+    """Projected potential of the particles on the canvas (kept apart for the SNR scaling); None without any."""
+    if rotations is None:
+        return None
+    return _render_model(model, cfg, canvas, positions, rotations.as_matrix())
 
-    # CTF, SNR scale, texture.
+
+def _render_model(
+    model: GaussianModel, cfg: SimulationConfig, canvas: _Canvas, positions: np.ndarray, rotations: np.ndarray
+) -> np.ndarray:
+    g = project_gaussians(
+        model.centers[None],
+        model.covariances[None],
+        model.densities[None],
+        rotations,
+        positions + canvas.pad,
+        cfg.pixel_size,
+    )
+    return render_gaussians(canvas.shape, *g)
+
+
+def _background_potential(
+    rng: np.random.Generator, cfg: SimulationConfig, canvas: _Canvas, scene: _Scene
+) -> np.ndarray:
+    """Projected potential of everything but the particles: carbon, contamination and junk."""
+    phi = (_CARBON_PHASE * cfg.carbon_thickness) * scene.carbon + _CONTAMINATION_PHASE * scene.contamination
+    if len(scene.junk_positions):
+        jc, jcov, jd = _junk_gaussians(rng, scene.junk_radii, cfg.pixel_size)
+        jrot = Rotation.random(len(scene.junk_positions), random_state=rng).as_matrix()
+        g = project_gaussians(jc, jcov, jd, jrot, scene.junk_positions + canvas.pad, cfg.pixel_size)
+        phi += render_gaussians(canvas.shape, *g)
+    return phi
+
+
+def _draw_optics(rng: np.random.Generator, cfg: SimulationConfig, canvas: _Canvas) -> _Optics:
+    """Random defocus and astigmatism, and the CTF they give."""
     defocus = rng.uniform(*cfg.defocus_range)
     astig = rng.uniform(0, cfg.astigmatism)
     astig_angle = rng.uniform(0, np.pi)
+    defocus_u, defocus_v = defocus + astig / 2, defocus - astig / 2
     h = ctf_2d(
-        shape,
-        px,
-        defocus + astig / 2,
-        defocus - astig / 2,
+        canvas.shape,
+        cfg.pixel_size,
+        defocus_u,
+        defocus_v,
         astig_angle,
         voltage_kv=cfg.voltage,
         cs_mm=cfg.spherical_aberration,
         amplitude_contrast=cfg.amplitude_contrast,
         b_factor=cfg.b_factor,
     )
-    thickness = ice + contamination + (_CARBON_ATTENUATION * cfg.carbon_thickness) * carbon
-    transmission = np.exp(-thickness / cfg.mean_free_path)
-    crop = (slice(pad, pad + size), slice(pad, pad + size))
-    counts0 = cfg.dose * px * px  # incident electrons per pixel
-    mean_counts = counts0 * float(transmission[crop].mean())
+    return _Optics(defocus_u, defocus_v, astig_angle, h)
 
-    if phi_p is None:  # no particles: scale as if one stood in the centre
-        phi_ref = particle_map(np.array([[size / 2, size / 2]]), np.eye(3)[None])
+
+def _transmission(cfg: SimulationConfig, scene: _Scene) -> np.ndarray:
+    """Fraction of the electrons that pass the local thickness (ice, contamination, carbon) unscattered."""
+    thickness = scene.ice + scene.contamination + (_CARBON_ATTENUATION * cfg.carbon_thickness) * scene.carbon
+    return np.exp(-thickness / cfg.mean_free_path)
+
+
+def _scale_to_snr(
+    model: GaussianModel,
+    cfg: SimulationConfig,
+    canvas: _Canvas,
+    phi_particles: np.ndarray | None,
+    h: np.ndarray,
+    mean_counts: float,
+) -> tuple[np.ndarray, float]:
+    """The particles' spectrum through the CTF, and the contrast scale that gives them ``cfg.snr`` over their
+    footprints (without particles: as if one stood in the centre, and a zero spectrum)."""
+    if phi_particles is None:
+        size = canvas.size
+        phi_ref = _render_model(model, cfg, canvas, np.array([[size / 2, size / 2]]), np.eye(3)[None])
     else:
-        phi_ref = phi_p
+        phi_ref = phi_particles
     p_hat = scipy.fft.rfft2(phi_ref, workers=1) * h
-    c_ref = scipy.fft.irfft2(p_hat, s=shape, workers=1)
+    c_ref = scipy.fft.irfft2(p_hat, s=canvas.shape, workers=1)
     footprint = phi_ref > 0.05 * phi_ref.max()
     signal_var = float(np.mean((c_ref[footprint] - c_ref.mean()) ** 2))
     scale = np.sqrt(cfg.snr / (signal_var * mean_counts)) if signal_var > 0 else 0.0
-    if phi_p is None:
+    if phi_particles is None:
         p_hat[:] = 0
+    return p_hat, scale
 
-    if cfg.ice_texture > 0 and scale > 0:
-        spectral = _spectral_mean(h.astype(np.float64) ** 2, n_pad)
-        sigma = np.sqrt(cfg.ice_texture / (mean_counts * spectral)) / scale
-        texture = rng.standard_normal(shape, dtype=np.float32)
-        texture *= np.sqrt(ice / cfg.ice_thickness) * (1 + _CARBON_TEXTURE * carbon) * sigma
-        phi_rest += texture
-    contrast = scipy.fft.irfft2(p_hat + scipy.fft.rfft2(phi_rest, workers=1) * h, s=shape, workers=1)
 
-    expected = counts0 * transmission[crop] * np.maximum(1.0 + scale * contrast[crop], 0.0)
-    image = rng.poisson(expected).astype(np.float32)
+def _ice_texture(
+    rng: np.random.Generator,
+    cfg: SimulationConfig,
+    canvas: _Canvas,
+    scene: _Scene,
+    h: np.ndarray,
+    mean_counts: float,
+    scale: float,
+) -> np.ndarray:
+    """Amorphous-ice phase noise scaled with the local ice thickness (stronger on carbon): gives Thon rings."""
+    spectral = _spectral_mean(h.astype(np.float64) ** 2, canvas.n)
+    sigma = np.sqrt(cfg.ice_texture / (mean_counts * spectral)) / scale
+    texture = rng.standard_normal(canvas.shape, dtype=np.float32)
+    texture *= np.sqrt(scene.ice / cfg.ice_thickness) * (1 + _CARBON_TEXTURE * scene.carbon) * sigma
+    return texture
 
-    # Tables.
-    euler = rotations.as_euler("ZYZ", degrees=True) if n else np.zeros((0, 3))
-    ix = np.clip(np.rint(positions[:, 0]).astype(int) + pad, 0, n_pad - 1)
-    iy = np.clip(np.rint(positions[:, 1]).astype(int) + pad, 0, n_pad - 1)
+
+def _tables(cfg: SimulationConfig, canvas: _Canvas, scene: _Scene) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The particles (position, aggregate, orientation, on carbon, near contamination) and the junk tables."""
+    positions = scene.positions
+    euler = scene.rotations.as_euler("ZYZ", degrees=True) if scene.rotations is not None else np.zeros((0, 3))
+    ix = np.clip(np.rint(positions[:, 0]).astype(int) + canvas.pad, 0, canvas.n - 1)
+    iy = np.clip(np.rint(positions[:, 1]).astype(int) + canvas.pad, 0, canvas.n - 1)
     particles = pd.DataFrame(
         {
             "x": positions[:, 0],
             "y": positions[:, 1],
-            "is_aggregate": is_agg,
-            "aggregate_id": group,
+            "is_aggregate": scene.is_aggregate,
+            "aggregate_id": scene.group,
             "rot": euler[:, 0],
             "tilt": euler[:, 1],
             "psi": euler[:, 2],
-            "on_carbon": carbon[iy, ix] > 0.5,
-            "near_contamination": contamination[iy, ix] > 0,
+            "on_carbon": scene.carbon[iy, ix] > 0.5,
+            "near_contamination": scene.contamination[iy, ix] > 0,
         }
     )
+    radius_px = cfg.particle_radius / cfg.pixel_size
+    junk_r = scene.junk_radii
     kind = np.where(junk_r < 0.7 * radius_px, "small", np.where(junk_r > 1.3 * radius_px, "large", "similar"))
-    junk = pd.DataFrame({"x": junk_pos[:, 0], "y": junk_pos[:, 1], "radius": junk_r, "kind": kind})
-    particles.attrs["micrograph"] = {
-        "name": micrograph_name(index),
-        "defocus_u": defocus + astig / 2,
-        "defocus_v": defocus - astig / 2,
-        "astig_angle_deg": float(np.degrees(astig_angle)),
-        "particles": n,
-        "junk": len(junk),
-        "contamination_blobs": len(blobs),
-        "mean_counts": mean_counts,
-        "contrast_scale": float(scale),
-        **carbon_info,
-    }
-    return image, particles, junk
+    junk = pd.DataFrame(
+        {"x": scene.junk_positions[:, 0], "y": scene.junk_positions[:, 1], "radius": junk_r, "kind": kind}
+    )
+    return particles, junk
 
 
 # --------------------------------------------------------------------------------------------------

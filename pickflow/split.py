@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from .inputs import check_split_possible, test_count
+from .records import LabelCounts, Split
 
 log = logging.getLogger(__name__)
 
 
-def train_test_split(labels: pd.DataFrame, test_fraction: float, seed: int) -> dict:
+def train_test_split(labels: pd.DataFrame, test_fraction: float, seed: int) -> Split:
     """Hold out ``test_fraction`` of the labeled micrographs (at least one when > 0)."""
     names = sorted(labels["micrograph"].unique())
     check_split_possible(len(names), test_fraction)
@@ -25,10 +26,10 @@ def train_test_split(labels: pd.DataFrame, test_fraction: float, seed: int) -> d
     test = sorted(names[i] for i in order[:n_test])
     train = sorted(names[i] for i in order[n_test:])
     counts = labels["micrograph"].value_counts()
-    return {
-        "seed": seed,
-        "test_fraction": test_fraction,
-        "train": train,
-        "test": test,
-        "labels": {"train": int(counts[train].sum()), "test": int(counts[test].sum()) if test else 0},
-    }
+    return Split(
+        seed=seed,
+        test_fraction=test_fraction,
+        train=train,
+        test=test,
+        labels=LabelCounts(train=int(counts[train].sum()), test=int(counts[test].sum()) if test else 0),
+    )

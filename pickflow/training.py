@@ -27,6 +27,7 @@ from .models.general import file_sha256, general_model_path
 from .models.modelfile import Network, build_model, load_model
 from .prior import class_prior, observed_prior
 from .progress import Progress
+from .records import SCRATCH, Minibatch, ModelInit, TrainSummary
 from .sampling import CropSampler, PatchSampler
 from .scoring import score_image
 
@@ -224,7 +225,7 @@ def init_path(cfg: TrainConfig) -> Path | None:
     return general_model_path(cfg.model.name) if cfg.init == "general" else Path(cfg.init)
 
 
-def initial_weights(cfg: TrainConfig, device: torch.device) -> tuple[dict, dict]:
+def initial_weights(cfg: TrainConfig, device: torch.device) -> tuple[dict, ModelInit]:
     """Weights of the init model file and what to record about it; the file must hold the same
     family and architecture settings as ``cfg.model``."""
     path = init_path(cfg)
@@ -234,7 +235,7 @@ def initial_weights(cfg: TrainConfig, device: torch.device) -> tuple[dict, dict]
             f"train.init: {path} holds a {loaded.config} but training builds a {cfg.model}; "
             "set the architecture settings as the file has them"
         )
-    return loaded.state_dict(), {"init": cfg.init, "path": str(path), "sha256": file_sha256(path)}
+    return loaded.state_dict(), ModelInit(cfg.init, str(path), file_sha256(path))
 
 
 def _sampler(
@@ -261,24 +262,112 @@ def select_best_epoch(metrics: pd.DataFrame, metric: str, split: str = "test") -
     return int(rows["epoch"].to_numpy()[int(np.argmax(values))])
 
 
+@dataclass
+class TrainResult:
+    """What :func:`train` returns: the network with the kept epoch's weights, the per-epoch metrics,
+    the summary record (written as summary.json), and the weights after the last epoch (last.pt)."""
+
+    model: Network
+    metrics: pd.DataFrame
+    summary: TrainSummary
+    last_state: dict
+
+
+@dataclass(frozen=True)
+class LossChoice:
+    """The objective a run trains with: the loss (after the PN fallback), the priors and the class weights."""
+
+    name: str
+    pi: float
+    p_obs: float
+    fell_back_to_pn: bool
+    class_weights: bool
+
+
+@dataclass
+class TrainState:
+    """What an epoch changes, and what the resume checkpoint holds."""
+
+    model: Network
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    rows: list[dict] = field(default_factory=list)  # per-epoch metrics so far
+    best: dict = field(default_factory=lambda: {"epoch": 0, "state": None})  # the kept epoch and its weights
+    epoch: int = 0  # the last finished epoch
+
+
 def train(
     cfg: TrainConfig,
     train_data: Dataset,
     eval_data: Dataset | None,
     device: torch.device,
     resume_path: Path | None = None,
-) -> tuple[Network, pd.DataFrame, dict]:
-    """Train; return the best-epoch model, the per-epoch metrics and a summary.
+) -> TrainResult:
+    """Train; return the best-epoch model, the per-epoch metrics, the summary and the last epoch's weights.
 
     ``resume_path`` holds the state after the last finished epoch; when it exists and was written
     by the same configuration, training continues from there (a preempted job does not restart).
     """
+    check_labels(train_data, eval_data)
+    loss = choose_loss(cfg, train_data)
+    model, init = build_network(cfg, device)
+    state = TrainState(model, *optimizer_and_schedule(cfg, model))
+    train_pos = train_data.positives(cfg.label_radius)
+    sampler = _sampler(cfg, model, train_data.images, train_pos, exclude_positives=loss.name != "PU")
+    loss_cfg = LossConfig(loss.name, loss.pi, loss.p_obs, cfg.slack, loss.class_weights, sampler.positive_fraction)
+    evaluated = evaluation_sets(cfg, train_data, train_pos, eval_data)
+    fingerprint = resume_fingerprint(cfg, train_data, eval_data)
+    if resume_path is not None and resume_path.exists():
+        load_checkpoint(resume_path, state, fingerprint, device)
+    precision = cfg.precision if cfg.precision != "auto" else ("bf16" if native_bf16(device) else "fp32")
+    log.info(
+        "pi=%.5f p_obs=%.5f loss=%s receptive field=%d device=%s precision=%s",
+        loss.pi,
+        loss.p_obs,
+        loss.name,
+        model.receptive_field,
+        device,
+        precision,
+    )
+    forward = torch.compile(model) if cfg.compile else model  # shares the weights; evaluation uses ``model``
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+    model.train()
+    progress = Progress(cfg.epochs, done=state.epoch)
+    for epoch in range(state.epoch + 1, cfg.epochs + 1):
+        started = time.perf_counter()
+        objective_mean = train_epoch(cfg, state, forward, sampler, loss_cfg, autocast, epoch, device)
+        common = {
+            "epoch": epoch,
+            "lr": state.optimizer.param_groups[0]["lr"],
+            "train_seconds": time.perf_counter() - started,
+            "objective": objective_mean,
+        }
+        for split, data, pos in evaluated:
+            t0 = time.perf_counter()
+            values = evaluate(model, data, pos, cfg, loss.pi, loss.p_obs, device)
+            state.rows.append({**common, "split": split, **values, "eval_seconds": time.perf_counter() - t0})
+        state.epoch = epoch
+        if cfg.keep_epoch == "last" or select_best_epoch(pd.DataFrame(state.rows), cfg.selection_metric) == epoch:
+            state.best = {"epoch": epoch, "state": copy.deepcopy(model.state_dict())}
+        log_epoch(progress, common, state.rows[-len(evaluated) :])
+        if resume_path is not None:
+            save_checkpoint(resume_path, state, fingerprint)
+    return finish(cfg, state, loss, init, precision, train_data, eval_data)
+
+
+def check_labels(train_data: Dataset, eval_data: Dataset | None) -> None:
+    """Training needs labels on the training micrographs, and on the held-out ones when there are any."""
     if train_data.n_labels == 0:
         raise TrainingError("no labeled particle on any training micrograph: check labels.coordinates")
     if eval_data is not None and eval_data.n_labels == 0:
         raise TrainingError(
             "the held-out micrographs carry no labels: raise split.test_fraction or label more micrographs"
         )
+
+
+def choose_loss(cfg: TrainConfig, train_data: Dataset) -> LossChoice:
+    """The priors of the training set and the loss: the requested one, or PN when the expected particles
+    are fewer than the labeled ones (as Topaz does)."""
     pi, p_obs, fell_back = priors(cfg, train_data)
     if pi >= 1:
         raise TrainingError(
@@ -286,7 +375,7 @@ def train(
             f"train.label_radius {cfg.label_radius} px do not fit in the training micrographs; lower either, "
             "or downsample less (preprocess.downsample / target_pixel_size)"
         )
-    loss_name = "PN" if fell_back else cfg.requested_loss
+    name = "PN" if fell_back else cfg.requested_loss
     if fell_back:
         log.warning(
             "expected particles per micrograph (%.1f) is below the labeled average (%.1f): pi=%.5f <= p_obs=%.5f, "
@@ -297,136 +386,154 @@ def train(
             p_obs,
         )
         pi = p_obs
-    class_weights = (loss_name == "PN") if cfg.class_weights is None else cfg.class_weights
+    class_weights = (name == "PN") if cfg.class_weights is None else cfg.class_weights
+    return LossChoice(name, pi, p_obs, fell_back, class_weights)
 
+
+def build_network(cfg: TrainConfig, device: torch.device) -> tuple[Network, ModelInit]:
+    """The seeded network of ``cfg.model``, with the weights of ``train.init`` when it is not scratch."""
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model).to(device, memory_format=torch.channels_last)  # oneDNN's and cuDNN's fast layout
-    init_record = {"init": "scratch", "path": None, "sha256": None}
-    if cfg.init != "scratch":
-        weights, init_record = initial_weights(cfg, device)
-        model.load_state_dict(weights)  # the optimizer below starts fresh
-        log.info("training starts from %s (%s)", init_record["path"], cfg.init)
+    if cfg.init == "scratch":
+        return model, SCRATCH
+    weights, init = initial_weights(cfg, device)
+    model.load_state_dict(weights)  # the optimizer starts fresh
+    log.info("training starts from %s (%s)", init.path, cfg.init)
+    return model, init
+
+
+def optimizer_and_schedule(
+    cfg: TrainConfig, model: Network
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    """Adam with the L2 penalty, and the learning rate falling geometrically to ``final_learning_rate``."""
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.l2, fused=True)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg))
-    train_pos = train_data.positives(cfg.label_radius)
-    sampler = _sampler(cfg, model, train_data.images, train_pos, exclude_positives=loss_name != "PU")
-    loss_cfg = LossConfig(loss_name, pi, p_obs, cfg.slack, class_weights, sampler.positive_fraction)
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg))
+
+
+def evaluation_sets(
+    cfg: TrainConfig, train_data: Dataset, train_pos: list[np.ndarray], eval_data: Dataset | None
+) -> list[tuple[str, Dataset, list[np.ndarray]]]:
+    """What every epoch evaluates: the first ``max_train_eval_micrographs`` training micrographs, and the
+    held-out ones."""
     k = min(cfg.max_train_eval_micrographs, len(train_data.images))
     train_eval = Dataset(train_data.names[:k], train_data.images[:k], train_data.centres[:k])
-    eval_pos = eval_data.positives(cfg.label_radius) if eval_data else None
+    sets = [("train", train_eval, train_pos[:k])]
+    if eval_data:
+        sets.append(("test", eval_data, eval_data.positives(cfg.label_radius)))
+    return sets
 
-    rows: list[dict] = []
-    best: dict = {"epoch": 0, "state": None}
-    start_epoch = 1
-    fingerprint = resume_fingerprint(cfg, train_data, eval_data)
-    if resume_path is not None and resume_path.exists():
-        state = modelfile.load(resume_path, device)
-        mismatch = resume_mismatch(state.get("fingerprint"), fingerprint)
-        if mismatch is None:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            rows, best, start_epoch = state["rows"], state["best"], state["epoch"] + 1
-            log.info("resuming from %s after epoch %d", resume_path, state["epoch"])
-        else:
-            log.info("ignoring %s: %s; training starts afresh", resume_path, mismatch)
 
-    precision = cfg.precision if cfg.precision != "auto" else ("bf16" if native_bf16(device) else "fp32")
+def train_epoch(
+    cfg: TrainConfig,
+    state: TrainState,
+    forward: torch.nn.Module,
+    sampler: CropSampler | PatchSampler,
+    loss_cfg: LossConfig,
+    autocast: torch.autocast,
+    epoch: int,
+    device: torch.device,
+) -> float:
+    """``epoch_size`` updates, seeded by (seed, epoch) so a resumed run repeats them; the mean objective."""
+    rng = np.random.default_rng([cfg.seed, epoch])
+    torch.manual_seed(cfg.seed * 100_003 + epoch)
+    objectives = []
+    for update in range(cfg.epoch_size):
+        inputs, labels = sampler.sample(rng)
+        inputs, labels = inputs.to(device, memory_format=torch.channels_last), labels.to(device)
+        with autocast:
+            logits = forward(inputs).float()  # one logit per label: per crop, or per patch pixel
+        loss = objective(loss_cfg, logits[labels], logits[~labels])
+        if cfg.model.autoencoder > 0:
+            loss = loss + cfg.model.autoencoder * state.model.reconstruction_error(inputs)
+        if not torch.isfinite(loss):
+            raise TrainingError(
+                f"training loss became {loss.item()} at epoch {epoch}, update {update + 1}: underfitting - "
+                "learning rate too high? Lower train.learning_rate."
+            )
+        state.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        state.optimizer.step()
+        state.scheduler.step()
+        objectives.append(loss.item())
+    return float(np.mean(objectives))
+
+
+def log_epoch(progress: Progress, common: dict, rows: list[dict]) -> None:
     log.info(
-        "pi=%.5f p_obs=%.5f loss=%s receptive field=%d device=%s precision=%s",
-        pi,
-        p_obs,
-        loss_name,
-        model.receptive_field,
-        device,
-        precision,
+        "epoch %s: objective=%.4f %s (%.1f s training)",
+        progress.step(),
+        common["objective"],
+        " ".join(
+            f"{r['split']}: loss={r['loss']:.4f} acc={r['accuracy']:.3f} auprc={r['auprc']:.3f} ap={r['ap']:.3f}"
+            for r in rows
+        ),
+        common["train_seconds"],
     )
-    forward = torch.compile(model) if cfg.compile else model  # shares the weights; evaluation uses ``model``
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
-    model.train()
-    progress = Progress(cfg.epochs, done=start_epoch - 1)
-    for epoch in range(start_epoch, cfg.epochs + 1):
-        rng = np.random.default_rng([cfg.seed, epoch])
-        torch.manual_seed(cfg.seed * 100_003 + epoch)
-        started = time.perf_counter()
-        objectives = []
-        for update in range(cfg.epoch_size):
-            inputs, labels = sampler.sample(rng)
-            inputs, labels = inputs.to(device, memory_format=torch.channels_last), labels.to(device)
-            with autocast:
-                logits = forward(inputs).float()  # one logit per label: per crop, or per patch pixel
-            loss = objective(loss_cfg, logits[labels], logits[~labels])
-            if cfg.model.autoencoder > 0:
-                loss = loss + cfg.model.autoencoder * model.reconstruction_error(inputs)
-            if not torch.isfinite(loss):
-                raise TrainingError(
-                    f"training loss became {loss.item()} at epoch {epoch}, update {update + 1}: underfitting - "
-                    "learning rate too high? Lower train.learning_rate."
-                )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            objectives.append(loss.item())
-        train_seconds = time.perf_counter() - started
-        common = {
-            "epoch": epoch,
-            "lr": optimizer.param_groups[0]["lr"],
-            "train_seconds": train_seconds,
-            "objective": float(np.mean(objectives)),
-        }
-        evaluated = [("train", train_eval, train_pos[:k])] + ([("test", eval_data, eval_pos)] if eval_data else [])
-        for split, data, pos in evaluated:
-            t0 = time.perf_counter()
-            values = evaluate(model, data, pos, cfg, pi, p_obs, device)
-            rows.append({**common, "split": split, **values, "eval_seconds": time.perf_counter() - t0})
-        if cfg.keep_epoch == "last" or select_best_epoch(pd.DataFrame(rows), cfg.selection_metric) == epoch:
-            best = {"epoch": epoch, "state": copy.deepcopy(model.state_dict())}
-        log.info(
-            "epoch %s: objective=%.4f %s (%.1f s training)",
-            progress.step(),
-            common["objective"],
-            " ".join(
-                f"{r['split']}: loss={r['loss']:.4f} acc={r['accuracy']:.3f} auprc={r['auprc']:.3f} ap={r['ap']:.3f}"
-                for r in rows[-len(evaluated) :]
-            ),
-            train_seconds,
-        )
-        if resume_path is not None:
-            state = {
-                "fingerprint": fingerprint,
-                "epoch": epoch,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "rows": rows,
-                "best": best,
-            }
-            modelfile.save(resume_path, state)
 
-    metrics = pd.DataFrame(rows)
+
+def save_checkpoint(path: Path, state: TrainState, fingerprint: dict[str, str]) -> None:
+    """Write the resume checkpoint (resume.pt) after a finished epoch: the one place that writes it."""
+    modelfile.save(
+        path,
+        {
+            "fingerprint": fingerprint,
+            "epoch": state.epoch,
+            "model": state.model.state_dict(),
+            "optimizer": state.optimizer.state_dict(),
+            "scheduler": state.scheduler.state_dict(),
+            "rows": state.rows,
+            "best": state.best,
+        },
+    )
+
+
+def load_checkpoint(path: Path, state: TrainState, fingerprint: dict[str, str], device: torch.device) -> None:
+    """Continue ``state`` from the checkpoint at ``path`` (the one place that reads it), unless it was
+    written for other settings or inputs."""
+    saved = modelfile.load(path, device)
+    mismatch = resume_mismatch(saved.get("fingerprint"), fingerprint)
+    if mismatch is not None:
+        log.info("ignoring %s: %s; training starts afresh", path, mismatch)
+        return
+    state.model.load_state_dict(saved["model"])
+    state.optimizer.load_state_dict(saved["optimizer"])
+    state.scheduler.load_state_dict(saved["scheduler"])
+    state.rows, state.best, state.epoch = saved["rows"], saved["best"], saved["epoch"]
+    log.info("resuming from %s after epoch %d", path, saved["epoch"])
+
+
+def finish(
+    cfg: TrainConfig,
+    state: TrainState,
+    loss: LossChoice,
+    init: ModelInit,
+    precision: str,
+    train_data: Dataset,
+    eval_data: Dataset | None,
+) -> TrainResult:
+    """The kept epoch's weights loaded into the model, the metrics table and the summary record."""
+    model = state.model
     last_state = copy.deepcopy(model.state_dict())
     if not eval_data:
         log.warning(
             "no held-out micrographs: the last epoch is used (set split.test_fraction > 0 to select the best epoch)"
         )
-    model.load_state_dict(best["state"])
-    summary = {
-        "best_epoch": best["epoch"],
-        "init": init_record,
-        "selection_metric": cfg.selection_metric if cfg.keep_epoch == "best" else "last epoch",
-        "pi": pi,
-        "p_obs": p_obs,
-        "loss": loss_name,
-        "loss_fell_back_to_pn": fell_back,
-        "class_weights": class_weights,
-        "precision": precision,
-        "minibatch": {"size": cfg.batch_size, "unit": f"{cfg.patch_size}-px patches" if cfg.segmentation else "crops"},
-        "receptive_field": model.receptive_field,
-        "train_micrographs": train_data.names,
-        "eval_micrographs": eval_data.names if eval_data else [],
-        "n_train_labels": train_data.n_labels,
-        "config": asdict(cfg),
-        "last_state": last_state,
-    }
-    return model, metrics, summary
+    model.load_state_dict(state.best["state"])
+    summary = TrainSummary(
+        best_epoch=state.best["epoch"],
+        init=init,
+        selection_metric=cfg.selection_metric if cfg.keep_epoch == "best" else "last epoch",
+        pi=loss.pi,
+        p_obs=loss.p_obs,
+        loss=loss.name,
+        loss_fell_back_to_pn=loss.fell_back_to_pn,
+        class_weights=loss.class_weights,
+        precision=precision,
+        minibatch=Minibatch(cfg.batch_size, f"{cfg.patch_size}-px patches" if cfg.segmentation else "crops"),
+        receptive_field=model.receptive_field,
+        train_micrographs=train_data.names,
+        eval_micrographs=eval_data.names if eval_data else [],
+        n_train_labels=train_data.n_labels,
+        config=asdict(cfg),
+    )
+    return TrainResult(model, pd.DataFrame(state.rows), summary, last_state)

@@ -8,18 +8,17 @@ counts the picks of every micrograph."""
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import pandas as pd
 
-from ..atomic import write_json
 from ..coordinates import read_table, write_box, write_csv, write_star, write_topaz
 from ..cryosparc import write_particles_cs
 from ..errors import InputError
 from ..micrographs import read_shape
 from ..overview import overview_micrographs, unusual_pick_counts
+from ..records import PickSummary, Threshold, ThresholdChoice, UnusualPickCounts
 from ..relion import write_relion_picks
 
 log = logging.getLogger("pickflow.picks")
@@ -41,9 +40,9 @@ def output_paths(outdir: str | Path) -> dict[str, Path]:
     }
 
 
-def read_choice(path: str | Path) -> dict:
-    """The threshold choice (threshold.json of the threshold step: threshold, mode, reason)."""
-    return json.loads(Path(path).read_text())
+def read_choice(path: str | Path) -> ThresholdChoice:
+    """The threshold choice in threshold.json of the threshold step."""
+    return Threshold.read(path).choice
 
 
 def picks_above(candidates: list[str], threshold: float) -> pd.DataFrame:
@@ -84,17 +83,17 @@ def write_format(fmt: str, picks: pd.DataFrame, outputs: dict, box: int, microgr
 
 def write_picks(
     candidates: list[str],
-    choice: dict,
+    choice: ThresholdChoice,
     outputs: dict,
     box: int,
     micrographs: dict[str, str],
     formats: tuple[str, ...] = FORMATS,
 ) -> None:
-    """Write the candidates scoring at least ``choice["threshold"]`` in ``formats`` and a summary.
+    """Write the candidates scoring at least ``choice.threshold`` in ``formats`` and a summary.
 
     ``micrographs`` maps every micrograph key to its path as the input named it; ``choice`` holds the threshold, its
     mode and the reason for it (see read_choice)."""
-    picks = picks_above(candidates, choice["threshold"])
+    picks = picks_above(candidates, choice.threshold)
     unknown = sorted(set(picks["micrograph"]) - set(micrographs))
     if unknown:
         raise InputError(
@@ -105,24 +104,19 @@ def write_picks(
         write_format(fmt, picks, outputs, box, micrographs)
     counts = picks.groupby("micrograph").size().reindex(sorted(micrographs), fill_value=0)  # zero-pick micrographs too
     unusual = unusual_pick_counts(counts.to_dict())
-    summary = {
-        "threshold": choice["threshold"],
-        "threshold_mode": choice["mode"],
-        "threshold_reason": choice["reason"],
-        "n_micrographs": int(counts.size),
-        "n_picks": len(picks),
-        "picks_per_micrograph": counts.to_dict(),
-        "unusual_pick_counts": unusual,
-        "overview_micrographs": overview_micrographs(counts.to_dict(), unusual),
-        "box_size": box,
-    }
-    write_json(outputs["summary"], summary)
+    PickSummary(
+        threshold=choice.threshold,
+        threshold_mode=choice.mode,
+        threshold_reason=choice.reason,
+        n_micrographs=int(counts.size),
+        n_picks=len(picks),
+        picks_per_micrograph={key: int(n) for key, n in counts.items()},
+        unusual_pick_counts=UnusualPickCounts(**unusual),
+        overview_micrographs=overview_micrographs(counts.to_dict(), unusual),
+        box_size=box,
+    ).write(outputs["summary"])
     log.info(
-        "%d picks on %d micrographs at threshold %.3f (%s)",
-        len(picks),
-        counts.size,
-        choice["threshold"],
-        choice["mode"],
+        "%d picks on %d micrographs at threshold %.3f (%s)", len(picks), counts.size, choice.threshold, choice.mode
     )
     for kind in ("few", "many"):
         if unusual[kind]:

@@ -3,17 +3,15 @@ The micrographs shown are those listed in results/picks/summary.json (``overview
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from .. import plots
 from ..coordinates import read_table
 from ..micrographs import micrograph_key
 from ..preprocessed import read_meta, read_preprocessed
+from ..records import PickSummary
 
 
 def plot_overview(summary: str, picks: str, preprocessed: list[str], output: str, radius: float) -> None:
-    pick_summary = json.loads(Path(summary).read_text())
+    unusual = PickSummary.read(summary).unusual_pick_counts
     table = read_table(picks)
     panels = []
     for path in preprocessed:
@@ -26,5 +24,4 @@ def plot_overview(summary: str, picks: str, preprocessed: list[str], output: str
                 "picks": table[table["micrograph"] == name],
             }
         )
-    unusual = pick_summary["unusual_pick_counts"]
-    plots.micrograph_overview(panels, radius, (unusual["low"], unusual["high"]), output)
+    plots.micrograph_overview(panels, radius, (unusual.low, unusual.high), output)

@@ -10,6 +10,7 @@ import pandas as pd
 from .. import plots
 from ..coordinates import read_table
 from ..preprocessed import read_preprocessed
+from ..records import PickSummary, Split, Threshold, TrainSummary
 
 
 def _json(path: str) -> dict:
@@ -18,29 +19,29 @@ def _json(path: str) -> dict:
 
 def plot_run(inputs: dict, outputs: dict, preprocessed: str, picking_model: str, particle_radius: float) -> None:
     if inputs["summary"]:
-        summary = _json(inputs["summary"])
-        plots.training_curves(pd.read_csv(inputs["metrics"]), summary["best_epoch"], outputs["training"])
+        summary = TrainSummary.read(inputs["summary"])
+        plots.training_curves(pd.read_csv(inputs["metrics"]), summary.best_epoch, outputs["training"])
     else:
         plots.placeholder(f"No training in this run: picked with {picking_model}", outputs["training"])
-    threshold = _json(inputs["threshold"])
-    if threshold["test_micrographs"]:
+    threshold = Threshold.read(inputs["threshold"])
+    if threshold.test_micrographs:
         plots.precision_recall(pd.read_csv(inputs["curve"]), threshold, outputs["precision_recall"])
     else:
         plots.placeholder("No labels: the picks are not evaluated", outputs["precision_recall"])
-    pick_summary = _json(inputs["pick_summary"])
-    unusual = pick_summary["unusual_pick_counts"]
+    pick_summary = PickSummary.read(inputs["pick_summary"])
+    unusual = pick_summary.unusual_pick_counts
     plots.picks_per_micrograph(
-        pick_summary["picks_per_micrograph"], outputs["picks_per_micrograph"], (unusual["low"], unusual["high"])
+        pick_summary.picks_per_micrograph, outputs["picks_per_micrograph"], (unusual.low, unusual.high)
     )
     scores = pd.concat([read_table(c)["score"] for c in inputs["candidates"]]).to_numpy(float)
-    plots.score_histogram(scores, threshold["threshold"], outputs["score_histogram"])
+    plots.score_histogram(scores, threshold.threshold, outputs["score_histogram"])
     picks = read_table(inputs["picks"])
     labels = read_table(inputs["labels"]) if inputs["labels"] else None
-    split = _json(inputs["split"]) if inputs["split"] else {"test": threshold["test_micrographs"], "train": []}
+    split = Split.read(inputs["split"]) if inputs["split"] else Split(train=[], test=threshold.test_micrographs)
     labeled = set(labels["micrograph"]) if labels is not None else set()
-    unseen = [m for m in sorted(pick_summary["picks_per_micrograph"]) if m not in labeled]
+    unseen = [m for m in sorted(pick_summary.picks_per_micrograph) if m not in labeled]
     panels = []
-    for name in (split["test"][:1] + split["train"][:1] + unseen)[:3]:
+    for name in (split.test[:1] + split.train[:1] + unseen)[:3]:
         meta = _json(str(Path(preprocessed) / f"{name}.json"))
         panels.append(
             {

@@ -5,14 +5,12 @@ recall at the threshold) as JSON, and the precision-recall curve as CSV."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 
-from ..atomic import atomic_path, write_json
+from ..atomic import atomic_path
 from ..coordinates import read_table
 from ..evaluation import implied_precision, summarize
+from ..records import AtThreshold, HeldOut, Split, Threshold
 from ..threshold import choose_threshold
 
 PARTIAL_LABELS_NOTE = (
@@ -30,7 +28,7 @@ NO_LABELS_NOTE = "No held-out labels: the picks are not evaluated."
 def held_out_micrographs(split: str | None, labels: pd.DataFrame) -> list[str]:
     """The test micrographs of the split; without training (no split) every labeled micrograph."""
     if split:
-        return json.loads(Path(split).read_text())["test"]
+        return Split.read(split).test
     return sorted(labels["micrograph"].unique())
 
 
@@ -55,26 +53,37 @@ def choose_picking_threshold(
         choice = choose_threshold(curve, held_out, len(test), params)
     else:
         # No held-out labels: mode 'expected' counts the picks over every micrograph.
-        stats, curve = {}, pd.DataFrame(columns=["threshold", "precision", "recall", "f1", "n_picks"])
+        stats, curve = None, pd.DataFrame(columns=["threshold", "precision", "recall", "f1", "n_picks"])
         scores = pd.concat([read_table(c)[["score"]] for c in candidates], ignore_index=True)
         choice = choose_threshold(
             curve, scores, len(micrographs), params, scope="micrograph over all micrographs (no held-out labels)"
         )
-    at = curve[curve["threshold"] >= choice["threshold"]]
-    at_threshold = at.iloc[-1].to_dict() if len(at) else {}
-    if at_threshold:
-        at_threshold["implied_precision"] = implied_precision(
-            at_threshold["recall"], params["expected_particles"] * len(test), int(at_threshold["n_picks"])
-        )
-    write_json(
-        output,
-        {
-            **choice,
-            "test_micrographs": test,
-            "held_out": stats,
-            "at_threshold": at_threshold,
-            "note": PARTIAL_LABELS_NOTE if test else NO_LABELS_NOTE,
-        },
-    )
+    Threshold(
+        threshold=choice.threshold,
+        mode=choice.mode,
+        reason=choice.reason,
+        test_micrographs=test,
+        held_out=HeldOut(**stats) if stats is not None else None,
+        at_threshold=point_at(curve, choice.threshold, params["expected_particles"] * len(test)),
+        note=PARTIAL_LABELS_NOTE if test else NO_LABELS_NOTE,
+    ).write(output)
     with atomic_path(curve_output) as tmp:
         curve.to_csv(tmp, index=False)
+
+
+def point_at(curve: pd.DataFrame, threshold: float, expected: float) -> AtThreshold | None:
+    """The curve's point at ``threshold`` (its lowest threshold at or above it), with the precision its recall
+    implies for ``expected`` particles; None on an empty curve or below every candidate."""
+    at = curve[curve["threshold"] >= threshold]
+    if not len(at):
+        return None
+    row = at.iloc[-1]
+    n_picks = int(row["n_picks"])
+    return AtThreshold(
+        threshold=float(row["threshold"]),
+        precision=float(row["precision"]),
+        recall=float(row["recall"]),
+        f1=float(row["f1"]),
+        n_picks=n_picks,
+        implied_precision=implied_precision(float(row["recall"]), expected, n_picks),
+    )

@@ -6,20 +6,21 @@ priors, versions, hardware). A restarted job resumes from the last finished epoc
 
 from __future__ import annotations
 
-import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_path, write_json
+from ..atomic import atomic_path
 from ..coordinates import read_table
 from ..device import resolve_device, set_threads
 from ..micrographs import micrograph_key
 from ..models.modelfile import save_model
 from ..preprocessed import read_preprocessed
 from ..provenance import collect
+from ..records import CrossValidation, Folds, Provenance, Split
 from ..training import Dataset, TrainConfig, train
 
 log = logging.getLogger("pickflow.train")
@@ -45,34 +46,25 @@ def train_picker(
 ) -> None:
     set_threads(threads)
     dev = resolve_device(device)
-    if cv_best:  # final training after cross-validation: the chosen value, for the chosen number of epochs
-        choice = json.loads(Path(cv_best).read_text())
-        params = {**params["variants"][choice["value_key"]], "epochs": choice["epoch"], "keep_epoch": "last"}
-        log.info("cross-validation chose %s = %s and %d epochs", choice["parameter"], choice["value"], choice["epoch"])
+    choice = CrossValidation.read(cv_best) if cv_best else None
+    if choice:  # final training after cross-validation: the chosen value, for the chosen number of epochs
+        params = {**params["variants"][choice.value_key], "epochs": choice.epoch, "keep_epoch": "last"}
+        log.info("cross-validation chose %s = %s and %d epochs", choice.parameter, choice.value, choice.epoch)
     cfg = TrainConfig.from_dict(params)
     table = read_table(labels)
-    sets = json.loads(Path(split).read_text())
-    if fold is not None:
-        sets = sets["folds"][fold]
+    sets = Split.read(split) if fold is None else Folds.read(split).folds[fold]
     paths = {micrograph_key(p): p for p in micrographs}
-    train_data = load_dataset(sets["train"], paths, table)
-    eval_data = load_dataset(sets["test"], paths, table) if sets["test"] else None
+    train_data = load_dataset(sets.train, paths, table)
+    eval_data = load_dataset(sets.test, paths, table) if sets.test else None
     resume = Path(outputs["metrics"]).with_name("resume.pt")
-    model, metrics, summary = train(cfg, train_data, eval_data, dev, resume)
-    last_state = summary.pop("last_state")
+    result = train(cfg, train_data, eval_data, dev, resume)
+    summary = replace(result.summary, cv_choice=choice, provenance=Provenance(**collect(dev)))
     if "model" in outputs:
-        save_model(outputs["model"], model, {"train_summary": summary})
-        model.load_state_dict(last_state)
-        save_model(outputs["last"], model, {"train_summary": summary})
+        save_model(outputs["model"], result.model, {"train_summary": summary.to_json()})
+        result.model.load_state_dict(result.last_state)
+        save_model(outputs["last"], result.model, {"train_summary": summary.to_json()})
     with atomic_path(outputs["metrics"]) as tmp:
-        metrics.to_csv(tmp, index=False)
-    write_json(
-        outputs["summary"],
-        {
-            **summary,
-            "cv_choice": json.loads(Path(cv_best).read_text()) if cv_best else None,
-            "provenance": collect(dev),
-        },
-    )
+        result.metrics.to_csv(tmp, index=False)
+    summary.write(outputs["summary"])
     resume.unlink(missing_ok=True)
-    log.info("kept epoch %d (%s)", summary["best_epoch"], summary["selection_metric"])
+    log.info("kept epoch %d (%s)", summary.best_epoch, summary.selection_metric)

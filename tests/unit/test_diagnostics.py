@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
+
 import numpy as np
 import pandas as pd
 
@@ -14,6 +16,8 @@ from pickflow.diagnostics import (
     setup_checks,
     underfitting,
 )
+from pickflow.records import SCRATCH, Minibatch, TrainSummary
+from pickflow.training import TrainConfig
 
 
 def table(
@@ -41,15 +45,23 @@ def table(
 
 
 HEALTHY = table([0.5, 0.4, 0.35, 0.33], [0.5, 0.42, 0.38, 0.37], test_ap=[0.3, 0.5, 0.6, 0.6])
-SUMMARY = {
-    "best_epoch": 3,
-    "pi": 0.03,
-    "p_obs": 0.01,
-    "loss_fell_back_to_pn": False,
-    "receptive_field": 71,
-    "n_train_labels": 600,
-    "config": {"selection_metric": "ap", "model": {"autoencoder": 0}},
-}
+SUMMARY = TrainSummary(
+    best_epoch=3,
+    init=SCRATCH,
+    selection_metric="ap",
+    pi=0.03,
+    p_obs=0.01,
+    loss="GE-binomial",
+    loss_fell_back_to_pn=False,
+    class_weights=False,
+    precision="fp32",
+    minibatch=Minibatch(256, "crops"),
+    receptive_field=71,
+    train_micrographs=["a", "b"],
+    eval_micrographs=["c"],
+    n_train_labels=600,
+    config=asdict(TrainConfig.from_dict({"selection_metric": "ap", "model": {"autoencoder": 0}})),
+)
 
 
 def ids(findings):
@@ -107,14 +119,15 @@ def test_no_particles_picked():
 
 def test_pn_fallback_and_adjusted_precision():
     found = prior_checks(
-        table([1, 1], [1, 1], adjusted=1.4), {**SUMMARY, "loss_fell_back_to_pn": True, "pi": 0.01, "p_obs": 0.01}
+        table([1, 1], [1, 1], adjusted=1.4), replace(SUMMARY, loss_fell_back_to_pn=True, pi=0.01, p_obs=0.01)
     )
     assert ids(found) == ["pn_fallback", "adjusted_precision"]
     assert "1.400" in found[1]["evidence"]
 
 
 def test_receptive_field_and_few_labels():
-    found = setup_checks({**SUMMARY, "n_train_labels": 200}, particle_diameter_px=80)
+    found = setup_checks(replace(SUMMARY, n_train_labels=200), particle_diameter_px=80)
     assert ids(found) == ["receptive_field", "few_labels"]
     assert "0.05" in found[1]["message"]  # 10 / 200
-    assert setup_checks({**SUMMARY, "n_train_labels": 200, "config": {"model": {"autoencoder": 0.05}}}, 20) == []
+    with_autoencoder = asdict(TrainConfig.from_dict({"model": {"autoencoder": 0.05}}))
+    assert setup_checks(replace(SUMMARY, n_train_labels=200, config=with_autoencoder), 20) == []

@@ -16,6 +16,7 @@ from pickflow.evaluation import (
     recall_at_count,
     summarize,
 )
+from pickflow.records import ThresholdChoice
 from pickflow.threshold import choose_threshold
 
 
@@ -129,41 +130,41 @@ def test_threshold_f1_mode():
     curve = _curve()
     out = choose_threshold(curve, pd.DataFrame({"score": []}), 2, {"mode": "f1", "value": 0.0})
     best = curve.loc[curve["f1"].idxmax()]
-    assert out["mode"] == "f1"
-    assert out["threshold"] == pytest.approx(best["threshold"])
+    assert out.mode == "f1"
+    assert out.threshold == pytest.approx(best["threshold"])
     # F1 per threshold: .286 .5 .444 .6 .727 .667 .769 .714 -> best at 0.4 (P=5/7, R=5/6)
-    assert out["threshold"] == pytest.approx(0.4)
-    assert "maximizes F1" in out["reason"]
+    assert out.threshold == pytest.approx(0.4)
+    assert "maximizes F1" in out.reason
 
 
 def test_threshold_recall_mode():
     curve = _curve()
     # recall after each score: 1/6, 2/6, 2/6, 3/6, 4/6, 4/6, 5/6, 5/6
     out = choose_threshold(curve, pd.DataFrame({"score": []}), 2, {"mode": "recall", "recall": 0.6, "value": 0.0})
-    assert out["threshold"] == pytest.approx(0.6)
-    assert out["mode"] == "recall"
+    assert out.threshold == pytest.approx(0.6)
+    assert out.mode == "recall"
     out = choose_threshold(curve, pd.DataFrame({"score": []}), 2, {"mode": "recall", "recall": 0.5, "value": 0.0})
-    assert out["threshold"] == pytest.approx(0.7)
+    assert out.threshold == pytest.approx(0.7)
     out = choose_threshold(curve, pd.DataFrame({"score": []}), 2, {"mode": "recall", "recall": 0.99, "value": 0.0})
-    assert out["threshold"] == pytest.approx(0.3)
-    assert "never reached" in out["reason"]
+    assert out.threshold == pytest.approx(0.3)
+    assert "never reached" in out.reason
 
 
 def test_threshold_expected_mode():
     candidates = pd.DataFrame({"score": [0.1, 0.9, 0.5, 0.7, 0.3, 0.8, 0.2, 0.6]})
     params = {"mode": "expected", "expected_particles": 2, "value": 0.0}
     out = choose_threshold(_curve(), candidates, 2, params)
-    assert out["mode"] == "expected"
-    assert out["threshold"] == pytest.approx(0.6)
-    assert int((candidates["score"] >= out["threshold"]).sum()) == 4
+    assert out.mode == "expected"
+    assert out.threshold == pytest.approx(0.6)
+    assert int((candidates["score"] >= out.threshold).sum()) == 4
     # more wanted than available: the lowest score
     out = choose_threshold(_curve(), candidates, 10, params)
-    assert out["threshold"] == pytest.approx(0.1)
+    assert out.threshold == pytest.approx(0.1)
 
 
 def test_threshold_value_mode():
     out = choose_threshold(_curve(), pd.DataFrame({"score": [0.5]}), 2, {"mode": "value", "value": 0.25})
-    assert out == {"threshold": 0.25, "mode": "value", "reason": "explicit value from pick.threshold.value"}
+    assert out == ThresholdChoice(threshold=0.25, mode="value", reason="explicit value from pick.threshold.value")
 
 
 @pytest.mark.parametrize("mode", ["f1", "recall", "expected"])
@@ -171,11 +172,11 @@ def test_threshold_falls_back_without_test_data(mode):
     empty = precision_recall(np.zeros(0), np.zeros(0, dtype=bool), 0)
     params = {"mode": mode, "value": -1.5, "recall": 0.8, "expected_particles": 100}
     out = choose_threshold(empty, pd.DataFrame({"score": []}), 0, params)
-    assert out["threshold"] == -1.5
-    assert out["mode"] == "value"
-    assert "pick.threshold.value" in out["reason"]
-    assert "held-out" in out["reason"]
-    assert mode in out["reason"]
+    assert out.threshold == -1.5
+    assert out.mode == "value"
+    assert "pick.threshold.value" in out.reason
+    assert "held-out" in out.reason
+    assert mode in out.reason
 
 
 def test_threshold_expected_mode_with_fewer_than_one_wanted_pick():
@@ -183,7 +184,7 @@ def test_threshold_expected_mode_with_fewer_than_one_wanted_pick():
     params = {"mode": "expected", "expected_particles": 0.2, "value": 0.0}
     out = choose_threshold(_curve(), candidates, 2, params)  # wants round(0.4) = 0 picks
     # asking for (about) no picks must not keep every candidate
-    assert int((candidates["score"] >= out["threshold"]).sum()) <= 1
+    assert int((candidates["score"] >= out.threshold).sum()) <= 1
 
 
 def test_recall_at_count_hand_computed():
@@ -232,5 +233,5 @@ def test_threshold_expected_mode_needs_no_labels():
     candidates = pd.DataFrame({"score": [0.1, 0.9, 0.5, 0.7, 0.3, 0.8]})
     params = {"mode": "expected", "expected_particles": 2, "value": -1.5}
     out = choose_threshold(empty, candidates, 2, params, scope="micrograph over all micrographs")
-    assert out["mode"] == "expected" and out["threshold"] == pytest.approx(0.5)  # the 4th best score
-    assert "2 picks per micrograph over all micrographs" in out["reason"]
+    assert out.mode == "expected" and out.threshold == pytest.approx(0.5)  # the 4th best score
+    assert "2 picks per micrograph over all micrographs" in out.reason

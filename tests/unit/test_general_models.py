@@ -29,6 +29,7 @@ from pickflow.models.general import (
 )
 from pickflow.models.modelfile import build_model, load_model, save_model
 from pickflow.preprocess import preprocess_image
+from pickflow.records import ModelInit
 from pickflow.simulate import SimulationConfig, select_labels, simulate_micrograph
 from pickflow.training import Dataset, TrainConfig, train
 from tests.unit.test_training import synthetic, tiny_config
@@ -166,12 +167,13 @@ def test_training_starts_from_the_init_weights_and_records_them(tmp_path):
     path = earlier_model(tmp_path, **model_cfg)
     start = load_model(path, CPU)[0].state_dict()
     cfg = tiny_config(init=path, init_sha256=file_sha256(path), learning_rate=1e-12, epochs=1)
-    model, _, summary = train(cfg, synthetic(0), synthetic(1), CPU)
+    result = train(cfg, synthetic(0), synthetic(1), CPU)
+    model, summary = result.model, result.summary
     for name, value in model.named_parameters():
         assert torch.allclose(value, start[name], atol=1e-6), name
-    assert summary["init"] == {"init": path, "path": path, "sha256": file_sha256(path)}
+    assert summary.init == ModelInit(init=path, path=path, sha256=file_sha256(path))
     assert cfg.fingerprint() != tiny_config(learning_rate=1e-12, epochs=1).fingerprint()
-    json.dumps(summary["init"])  # goes into summary.json as it is
+    json.dumps(summary.to_json())  # goes into summary.json as it is
     with pytest.raises(TrainingError, match=r"train\.init"):
         train(tiny_config(init=path, model={"name": "conv31", "units": 4}), synthetic(0), synthetic(1), CPU)
 
@@ -209,6 +211,6 @@ def test_general_start_beats_scratch_at_a_tiny_budget(family):
         cfg = TrainConfig(
             model=ModelConfig(name=family), expected_particles=45, particle_radius=12.0, init=init, seed=0, **budget
         )
-        _, metrics, _ = train(cfg, train_set, test_set, CPU)
+        metrics = train(cfg, train_set, test_set, CPU).metrics
         ap[init] = float(metrics.loc[metrics["split"] == "test", "ap"].iloc[0])  # against every particle
     assert ap["general"] >= ap["scratch"] + 0.3, ap

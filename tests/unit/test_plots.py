@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from pickflow import plots
+from pickflow.records import AtThreshold, HeldOut, Threshold
 
 
 def _text(fig) -> str:
@@ -61,12 +62,22 @@ def test_picks_per_micrograph_counts_whole_picks_and_micrographs_from_zero(tmp_p
 
 def test_precision_recall_and_score_axes_in_plain_words(tmp_path):
     curve = pd.DataFrame({"recall": [0.1, 0.5, 0.9], "precision": [0.9, 0.7, 0.4]})
-    threshold = {
-        "threshold": 0.2,
-        "mode": "f1",
-        "held_out": {"average_precision": 0.6},
-        "at_threshold": {"recall": 0.5, "precision": 0.7},
-    }
+    held_out = HeldOut(
+        n_labels=10,
+        n_picks=12,
+        average_precision=0.6,
+        best_f1=0.6,
+        best_f1_threshold=0.2,
+        best_f1_precision=0.7,
+        best_f1_recall=0.5,
+        matching_radius=5.0,
+        expected_picks=10,
+        recall_at_expected=0.5,
+    )
+    at = AtThreshold(threshold=0.2, precision=0.7, recall=0.5, f1=0.6, n_picks=7, implied_precision=0.7)
+    threshold = Threshold(
+        threshold=0.2, mode="f1", reason="", test_micrographs=["m"], held_out=held_out, at_threshold=at, note=""
+    )
     pr = plots.precision_recall(curve, threshold, tmp_path / "pr.png")
     assert "share of labeled particles found" in _text(pr) and pr.axes[0].get_xlim() == (0.0, 1.0)
     scores = plots.score_histogram(np.linspace(-6, 4, 50), 0.2, tmp_path / "scores.png")

@@ -10,6 +10,7 @@ import pytest
 from pickflow import inputs
 from pickflow.errors import InputError
 from pickflow.inputs import check_split_possible, coordinate_files, discover_micrographs
+from pickflow.records import LabelCounts
 from pickflow.split import train_test_split
 
 NAMES = [f"mic_{i:02d}" for i in range(10)]
@@ -23,38 +24,38 @@ def labels():
 
 def test_split_disjoint_and_complete(labels):
     split = train_test_split(labels, 0.3, seed=0)
-    assert len(split["test"]) == 3
-    assert len(split["train"]) == 7
-    assert set(split["train"]).isdisjoint(split["test"])
-    assert sorted(split["train"] + split["test"]) == NAMES
-    assert split["train"] == sorted(split["train"]) and split["test"] == sorted(split["test"])
+    assert len(split.test) == 3
+    assert len(split.train) == 7
+    assert set(split.train).isdisjoint(split.test)
+    assert sorted(split.train + split.test) == NAMES
+    assert split.train == sorted(split.train) and split.test == sorted(split.test)
     counts = labels["micrograph"].value_counts()
-    assert split["labels"]["test"] == int(counts[split["test"]].sum())
-    assert split["labels"]["train"] + split["labels"]["test"] == len(labels)
-    assert split["seed"] == 0 and split["test_fraction"] == 0.3
+    assert split.labels.test == int(counts[split.test].sum())
+    assert split.labels.train + split.labels.test == len(labels)
+    assert split.seed == 0 and split.test_fraction == 0.3
 
 
 def test_split_reproducible_and_seed_dependent(labels):
     a = train_test_split(labels, 0.3, seed=7)
     b = train_test_split(labels.sample(frac=1.0, random_state=1), 0.3, seed=7)  # row order does not matter
-    assert a["test"] == b["test"] and a["train"] == b["train"]
-    others = {tuple(train_test_split(labels, 0.3, seed=s)["test"]) for s in (8, 9, 10)}
-    assert any(test != tuple(a["test"]) for test in others)
-    assert train_test_split(labels, 0.3, seed=0)["test"] != train_test_split(labels, 0.3, seed=1)["test"]
+    assert a.test == b.test and a.train == b.train
+    others = {tuple(train_test_split(labels, 0.3, seed=s).test) for s in (8, 9, 10)}
+    assert any(test != tuple(a.test) for test in others)
+    assert train_test_split(labels, 0.3, seed=0).test != train_test_split(labels, 0.3, seed=1).test
 
 
 def test_split_fraction_zero(labels, caplog):
     with caplog.at_level(logging.WARNING, logger="pickflow.split"):
         split = train_test_split(labels, 0.0, seed=0)
-    assert split["test"] == []
-    assert split["train"] == NAMES
-    assert split["labels"] == {"train": len(labels), "test": 0}
+    assert split.test == []
+    assert split.train == NAMES
+    assert split.labels == LabelCounts(train=len(labels), test=0)
     assert "test_fraction is 0" in caplog.text
 
 
 def test_small_positive_fraction_holds_out_one(labels):
     split = train_test_split(labels, 0.01, seed=0)
-    assert len(split["test"]) == 1
+    assert len(split.test) == 1
 
 
 def test_split_not_possible():

@@ -17,6 +17,7 @@ import torch
 
 from pickflow.device import native_bf16
 from pickflow.errors import InputError, TrainingError
+from pickflow.records import TrainSummary
 from pickflow.training import Dataset, TrainConfig, select_best_epoch, train
 
 CPU = torch.device("cpu")
@@ -55,10 +56,10 @@ def tiny_config(**overrides) -> TrainConfig:
     return TrainConfig.from_dict(values)
 
 
-def run(cfg: TrainConfig, resume: Path | None = None) -> tuple[pd.DataFrame, dict, torch.nn.Module]:
+def run(cfg: TrainConfig, resume: Path | None = None) -> tuple[pd.DataFrame, TrainSummary, torch.nn.Module]:
     torch.set_num_threads(1)
-    model, metrics, summary = train(cfg, synthetic(0), synthetic(1), CPU, resume)
-    return metrics, summary, model
+    result = train(cfg, synthetic(0), synthetic(1), CPU, resume)
+    return result.metrics, result.summary, result.model
 
 
 def test_same_seed_same_metrics_other_seed_differs():
@@ -73,8 +74,8 @@ def test_precision_is_recorded_and_bf16_trains_like_fp32():
     fp32, summary32, _ = run(tiny_config(precision="fp32", epochs=2))
     bf16, summary16, _ = run(tiny_config(precision="bf16", epochs=2))
     _, auto, _ = run(tiny_config(epochs=1))
-    assert (summary32["precision"], summary16["precision"]) == ("fp32", "bf16")
-    assert auto["precision"] == ("bf16" if native_bf16(CPU) else "fp32")
+    assert (summary32.precision, summary16.precision) == ("fp32", "bf16")
+    assert auto.precision == ("bf16" if native_bf16(CPU) else "fp32")
     # bfloat16 rounds the activations (8-bit mantissa): the objectives stay close, not equal
     np.testing.assert_allclose(bf16["objective"], fp32["objective"], rtol=0.1)
     assert not np.array_equal(bf16["objective"], fp32["objective"])
@@ -93,13 +94,13 @@ def test_metrics_have_one_row_per_epoch_and_split():
     for column in ("loss", "accuracy", "precision", "adjusted_precision", "tpr", "fpr", "auprc", "ap"):
         assert metrics[column].between(0, np.inf).all(), column
     assert metrics["recall_at_expected"].between(0, 1).all()
-    assert summary["best_epoch"] == select_best_epoch(metrics, "ap")
+    assert summary.best_epoch == select_best_epoch(metrics, "ap")
 
 
 def test_recall_at_expected_can_select_the_epoch():
     metrics, summary, _ = run(tiny_config(selection_metric="recall_at_expected"))
-    assert summary["selection_metric"] == "recall_at_expected"
-    assert summary["best_epoch"] == select_best_epoch(metrics, "recall_at_expected")
+    assert summary.selection_metric == "recall_at_expected"
+    assert summary.best_epoch == select_best_epoch(metrics, "recall_at_expected")
 
 
 def test_returned_model_holds_the_weights_of_the_best_epoch():
@@ -107,7 +108,7 @@ def test_returned_model_holds_the_weights_of_the_best_epoch():
     _, summary, model = run(cfg)
     # Epoch seeds do not depend on the number of epochs (constant learning rate), so training for
     # exactly best_epoch epochs ends with the weights the longer run kept.
-    _, _, short = run(tiny_config(epochs=summary["best_epoch"], selection_metric="loss"))
+    _, _, short = run(tiny_config(epochs=summary.best_epoch, selection_metric="loss"))
     for name, value in model.state_dict().items():
         assert torch.equal(value, short.state_dict()[name]), name
 
@@ -179,18 +180,18 @@ def test_resume_state_from_other_inputs_is_ignored(tmp_path, caplog, change, rea
     train(cfg, synthetic(0), synthetic(1), CPU, resume)  # leaves the state after epoch 2 (as a killed job would)
     changed = change(synthetic(0), synthetic(1))
     with caplog.at_level(logging.INFO, logger="pickflow.training"):
-        _, metrics, _ = train(cfg, *changed, CPU, resume)
+        metrics = train(cfg, *changed, CPU, resume).metrics
     assert f"written for other training inputs ({reason}" in caplog.text
     assert "resuming" not in caplog.text
-    _, fresh, _ = train(cfg, *change(synthetic(0), synthetic(1)), CPU)
+    fresh = train(cfg, *change(synthetic(0), synthetic(1)), CPU).metrics
     pd.testing.assert_frame_equal(metrics.drop(columns=TIMING), fresh.drop(columns=TIMING))
 
 
 def test_resume_state_from_the_same_inputs_is_used(tmp_path, caplog):
     cfg, resume = tiny_config(epochs=2), tmp_path / "resume.pt"
-    _, first, _ = train(cfg, synthetic(0), synthetic(1), CPU, resume)
+    first = train(cfg, synthetic(0), synthetic(1), CPU, resume).metrics
     with caplog.at_level(logging.INFO, logger="pickflow.training"):
-        _, again, _ = train(cfg, synthetic(0), synthetic(1), CPU, resume)
+        again = train(cfg, synthetic(0), synthetic(1), CPU, resume).metrics
     assert "after epoch 2" in caplog.text
     pd.testing.assert_frame_equal(first, again)  # nothing retrained: the same rows, timings included
 
@@ -207,7 +208,7 @@ def test_a_resume_file_that_carries_code_is_refused_without_running_it(tmp_path,
 def test_expected_particles_below_labels_falls_back_to_pn_loudly(caplog):
     with caplog.at_level(logging.WARNING):
         _, summary, _ = run(tiny_config(expected_particles=2, epochs=1))
-    assert summary["loss_fell_back_to_pn"] is True and summary["loss"] == "PN"
+    assert summary.loss_fell_back_to_pn is True and summary.loss == "PN"
     assert "falls back to PN" in caplog.text
 
 

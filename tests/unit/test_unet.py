@@ -12,6 +12,7 @@ from pickflow.losses import LossConfig, objective, pixel_weights
 from pickflow.models.architecture import ModelConfig, config_errors, unet_receptive_field
 from pickflow.models.modelfile import build_model
 from pickflow.models.unet import UNet
+from pickflow.records import Minibatch
 from pickflow.sampling import PatchSampler
 from pickflow.scoring import score_image
 from pickflow.training import train
@@ -152,10 +153,11 @@ def test_a_short_unet_training_learns_and_reports_the_same_metrics():
         epochs=2,
         seed=1,
     )
-    model, metrics, summary = train(cfg, synthetic(0), synthetic(1), CPU)
+    result = train(cfg, synthetic(0), synthetic(1), CPU)
+    model, metrics, summary = result.model, result.metrics, result.summary
     assert isinstance(model, UNet)
-    assert summary["loss"] == "PN" and summary["class_weights"] is True
-    assert summary["minibatch"] == {"size": 1, "unit": "48-px patches"}
+    assert summary.loss == "PN" and summary.class_weights is True
+    assert summary.minibatch == Minibatch(size=1, unit="48-px patches")
     assert {"loss", "accuracy", "precision", "tpr", "fpr", "auprc", "ap"} <= set(metrics.columns)
     assert sorted(metrics["split"].unique()) == ["test", "train"]
     assert np.isfinite(metrics.drop(columns="split").to_numpy(float)).all()

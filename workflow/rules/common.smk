@@ -1,6 +1,5 @@
 # Helpers shared by the stage files: inputs found and checked once, at parse time, so that bad
 # micrographs lists, coordinates or config values fail before any job starts.
-import json
 import os
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ from pickflow import crossval as pickflow_crossval  # noqa: E402
 from pickflow import cryosparc as pickflow_cryosparc  # noqa: E402
 from pickflow import fingerprint as pickflow_fingerprint  # noqa: E402
 from pickflow import inputs as pickflow_inputs  # noqa: E402
+from pickflow import records as pickflow_records  # noqa: E402
 from pickflow import sanity as pickflow_sanity  # noqa: E402
 
 PLOTS = [
@@ -177,7 +177,7 @@ def all_candidates(wildcards):
 def overview_inputs(wildcards):
     """The preprocessed micrographs the overview shows: those the picks job chose (at most 48)."""
     summary = checkpoints.picks.get().output.summary
-    shown = json.loads(Path(summary).read_text())["overview_micrographs"]
+    shown = pickflow_records.PickSummary.read(summary).overview_micrographs
     return preprocessed(shown)
 
 
