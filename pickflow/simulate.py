@@ -1,4 +1,7 @@
-"""Synthetic cryo-EM micrographs with known particle positions, for testing and benchmarking pickers.
+"""Test and benchmark data: synthetic cryo-EM micrographs with known particle positions.
+
+Not a part of picking: the workflow never calls it. It makes the data sets of the tests, of ``benchmarks/`` and
+of the general models' training (``benchmarks.general_models``), and ``pickflow simulate`` writes one to disk.
 
 Image formation of one micrograph (vectorized numpy/scipy, no loops over pixels; Python loops run only
 over particles during placement, a few contamination blobs and the blob-size batches of the renderer):
