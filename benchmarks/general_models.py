@@ -214,7 +214,9 @@ def heldout_lowsnr(work: Path, n: int) -> Dataset:
             yx = particles[["y", "x"]].to_numpy() / np.array(meta["scale"])
             np.savez(out, image=small, centres=yx)
         data = np.load(out)
-        names.append(out.stem), images.append(data["image"]), centres.append(data["centres"])
+        names.append(out.stem)
+        images.append(data["image"])
+        centres.append(data["centres"])
     return Dataset(names, images, centres)
 
 
@@ -225,7 +227,8 @@ def demo_set() -> Dataset:
     for png in sorted((DEMO / "micrographs").glob("*.png")):
         small, meta = preprocess_image(read_micrograph(png), png.stem, scale_params(DEMO_PIXEL_SIZE, 300.0))
         rows = labels[labels["micrograph"] == png.stem]
-        names.append(png.stem), images.append(small)
+        names.append(png.stem)
+        images.append(small)
         centres.append(rows[["y", "x"]].to_numpy(float) / np.array(meta["scale"]))
     return Dataset(names, images, centres)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -100,10 +101,10 @@ def selection(metrics: pd.DataFrame) -> dict:
     """Epoch each partial-label measure selects, and the true AP there, against the true-AP-best epoch."""
     test = metrics[metrics["split"] == "test"].set_index("epoch")
     best_true = float(test["true_ap"].max())
-    out = {"best_true_ap": best_true, "best_true_epoch": int(test["true_ap"].idxmax())}
+    out = {"best_true_ap": best_true, "best_true_epoch": int(cast(int, test["true_ap"].idxmax()))}
     for measure in MEASURES:
         epoch = training.select_best_epoch(metrics, measure)
-        out[measure] = {"epoch": epoch, "true_ap": float(test.loc[epoch, "true_ap"])}
+        out[measure] = {"epoch": epoch, "true_ap": float(cast(float, test.loc[epoch, "true_ap"]))}
         out[measure]["regret"] = best_true - out[measure]["true_ap"]
     return out
 

@@ -38,7 +38,8 @@ def planned(output: str) -> list[tuple[str, list[str], list[str]]]:
         if rule:
             jobs.append((rule.group(1), [], []))
         elif field and jobs:
-            jobs[-1][1 if field.group(1) == "input" else 2].extend(field.group(2).split(", "))
+            _, inputs, outputs = jobs[-1]
+            (inputs if field.group(1) == "input" else outputs).extend(field.group(2).split(", "))
     return jobs
 
 

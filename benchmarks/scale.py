@@ -26,6 +26,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -325,7 +326,7 @@ def machine() -> dict[str, str]:
     }
 
 
-def growth(memory: list[dict[str, object]]) -> dict[str, str]:
+def growth(memory: list[dict[str, Any]]) -> dict[str, str]:
     """Per stage: peak at the largest N over the smallest N, and a verdict (> 1.25x counts as growing)."""
     if len(memory) < 2:
         return {}

@@ -19,7 +19,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -357,7 +357,7 @@ def bench_extract(work: Path, data: dict, args: argparse.Namespace, topaz_epoch:
     pick_model = work / "train_pickflow_0" / "model.pt"
     result: dict[str, dict] = {}
     variants = [("pickflow_stride1", 1), ("pickflow_stride2", 2)]
-    timings: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in variants}
+    timings: dict[str, list[tuple[float, ...]]] = {name: [] for name, _ in variants}
     timings["topaz"] = []
     for _repeat in range(args.repeats):
         for name, stride in variants:
@@ -380,7 +380,8 @@ def bench_extract(work: Path, data: dict, args: argparse.Namespace, topaz_epoch:
                 pair.append(run.seconds)
             timings[name].append(tuple(pair))
         if not args.skip_topaz:
-            model = topaz_cli.model_path(work / "train_topaz_0" / "model", topaz_epoch, args.epochs)  # its best epoch
+            best = cast(int, topaz_epoch)  # its best epoch: Topaz was trained
+            model = topaz_cli.model_path(work / "train_topaz_0" / "model", best, args.epochs)
             pair = [
                 topaz_cli.extract(
                     args.topaz_bin,

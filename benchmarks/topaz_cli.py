@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -101,7 +102,7 @@ def best_epoch(tsv: Path) -> int:
     """The epoch with the best AUPRC on Topaz's own held-out ("test") images: how Topaz users pick one."""
     curve = pd.read_csv(tsv, sep="\t", na_values="-")
     held = curve[curve["split"] == "test"]
-    return int(held.loc[held["auprc"].idxmax(), "epoch"])
+    return int(cast(int, held.set_index("epoch")["auprc"].idxmax()))
 
 
 def _watch_rows(path: Path, t0: float, stop: threading.Event, times: list[float]) -> None:

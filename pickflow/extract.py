@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 from scipy import ndimage
@@ -147,7 +148,7 @@ def extract_candidates(score: np.ndarray, params: dict) -> tuple[np.ndarray, np.
 def blob_centroids(score: np.ndarray, threshold: float, edge: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centroid and peak score of each connected region above ``threshold`` (best first)."""
     mask = candidate_mask(score, threshold, edge)
-    labels, count = ndimage.label(mask)
+    labels, count = cast(tuple[np.ndarray, int], ndimage.label(mask))
     if count == 0:
         empty = np.empty(0)
         return empty, empty, empty.astype(score.dtype)

@@ -38,7 +38,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -127,7 +127,8 @@ class SimulationConfig:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"unknown simulation settings: {', '.join(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of every setting (JSON-ready)."""
@@ -254,7 +255,7 @@ class GaussianModel:
 
 def _random_covariances(rng: np.random.Generator, sigmas: np.ndarray) -> np.ndarray:
     """Randomly oriented covariances with principal standard deviations ``sigmas`` (n, 3)."""
-    rot = Rotation.random(len(sigmas), random_state=rng).as_matrix()
+    rot = Rotation.random(len(sigmas), random_state=rng).as_matrix()  # pyright: ignore[reportCallIssue]
     return np.einsum("nij,nj,nkj->nik", rot, sigmas**2, rot)
 
 
@@ -615,7 +616,7 @@ def simulate_micrograph(cfg: SimulationConfig, index: int) -> tuple[np.ndarray, 
     model = particle_model(cfg, np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(_MODEL_STREAM,))))
     size, px = cfg.image_size, cfg.pixel_size
     pad = _padding(cfg)
-    n_pad = scipy.fft.next_fast_len(size + 2 * pad, real=True)
+    n_pad = cast(int, scipy.fft.next_fast_len(size + 2 * pad, real=True))
     shape = (n_pad, n_pad)
     yy, xx = _grid(n_pad, pad)
 
@@ -625,7 +626,7 @@ def simulate_micrograph(cfg: SimulationConfig, index: int) -> tuple[np.ndarray, 
     carbon, carbon_info = _carbon(rng, cfg, yy, xx)
     positions, group, is_agg = _place_particles(rng, cfg, blobs)
     n = len(positions)
-    rotations = Rotation.random(n, random_state=rng) if n else None
+    rotations = cast(Rotation, Rotation.random(n, random_state=rng) if n else None)  # pyright: ignore[reportCallIssue]
 
     # Junk: uniform positions that keep off the particle centres.
     radius_px = cfg.particle_radius / px
@@ -648,7 +649,7 @@ def simulate_micrograph(cfg: SimulationConfig, index: int) -> tuple[np.ndarray, 
     phi_rest = (_CARBON_PHASE * cfg.carbon_thickness) * carbon + _CONTAMINATION_PHASE * contamination
     if len(junk_pos):
         jc, jcov, jd = _junk_gaussians(rng, junk_r, px)
-        jrot = Rotation.random(len(junk_pos), random_state=rng).as_matrix()
+        jrot = Rotation.random(len(junk_pos), random_state=rng).as_matrix()  # pyright: ignore[reportCallIssue]
         phi_rest += render_gaussians(shape, *project_gaussians(jc, jcov, jd, jrot, junk_pos + pad, px))
 
     # CTF, SNR scale, texture.
@@ -676,8 +677,8 @@ def simulate_micrograph(cfg: SimulationConfig, index: int) -> tuple[np.ndarray, 
         phi_ref = particle_map(np.array([[size / 2, size / 2]]), np.eye(3)[None])
     else:
         phi_ref = phi_p
-    p_hat = scipy.fft.rfft2(phi_ref, workers=1) * h
-    c_ref = scipy.fft.irfft2(p_hat, s=shape, workers=1)
+    p_hat = cast(np.ndarray, scipy.fft.rfft2(phi_ref, workers=1)) * h
+    c_ref = cast(np.ndarray, scipy.fft.irfft2(p_hat, s=shape, workers=1))
     footprint = phi_ref > 0.05 * phi_ref.max()
     signal_var = float(np.mean((c_ref[footprint] - c_ref.mean()) ** 2))
     scale = np.sqrt(cfg.snr / (signal_var * mean_counts)) if signal_var > 0 else 0.0
@@ -690,7 +691,7 @@ def simulate_micrograph(cfg: SimulationConfig, index: int) -> tuple[np.ndarray, 
         texture = rng.standard_normal(shape, dtype=np.float32)
         texture *= np.sqrt(ice / cfg.ice_thickness) * (1 + _CARBON_TEXTURE * carbon) * sigma
         phi_rest += texture
-    contrast = scipy.fft.irfft2(p_hat + scipy.fft.rfft2(phi_rest, workers=1) * h, s=shape, workers=1)
+    contrast = cast(np.ndarray, scipy.fft.irfft2(p_hat + scipy.fft.rfft2(phi_rest, workers=1) * h, s=shape, workers=1))
 
     expected = counts0 * transmission[crop] * np.maximum(1.0 + scale * contrast[crop], 0.0)
     image = rng.poisson(expected).astype(np.float32)
@@ -767,7 +768,11 @@ def write_dataset(cfg: SimulationConfig, outdir: str | os.PathLike[str], process
         log.info("%s: %d particles, %d labels, %d junk", name, len(particles), len(chosen), len(junk))
 
     def table(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-        return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+        return (
+            cast(pd.DataFrame, pd.concat(frames, ignore_index=True)[columns])
+            if frames
+            else pd.DataFrame(columns=columns)
+        )
 
     truth_df = table(truth, ["micrograph", "x", "y", "is_aggregate"])
     labels_df = table(labels, ["micrograph", "x", "y"])

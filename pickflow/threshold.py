@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -28,7 +30,7 @@ def choose_threshold(
             "reason": f"mode '{mode}' needs held-out labeled micrographs; none available, so pick.threshold.value is used",
         }
     if mode == "f1":
-        best = curve.loc[curve["f1"].idxmax()]
+        best = cast("pd.Series[float]", curve.loc[cast(int, curve["f1"].idxmax())])
         return {
             "threshold": float(best["threshold"]),
             "mode": mode,
