@@ -26,7 +26,7 @@ demo: setup
 report: setup
 	$(BIN)/snakemake --report results/report.html
 
-## Lint, then the whole test suite (what CI runs).
+## Lint (ruff, snakefmt, snakemake --lint, pyright), then the whole test suite (what CI runs).
 test: setup test-deps lint
 	$(BIN)/python -m pytest
 
@@ -46,6 +46,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check Snakefile workflow/
 	$(BIN)/snakemake --lint
+	$(BIN)/pyright --pythonpath $(BIN)/python
 
 clean:
 	rm -rf results logs .snakemake

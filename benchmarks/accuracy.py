@@ -10,7 +10,7 @@ default minibatch of one patch). Picks on the test micrographs are scored by one
 one-to-one matching within the particle radius). Reports AP, best F1 with its precision and recall, and training
 wall time, as JSON and a markdown table.
 
-    .venv/bin/python benchmarks/accuracy.py [--datasets demo easy hard] [--models resnet8 unet] [--epochs 3]
+    .venv/bin/python -m benchmarks.accuracy [--datasets demo easy hard] [--models resnet8 unet] [--epochs 3]
         [--seeds 0 1 2] [--skip-topaz]
 """
 
@@ -19,32 +19,25 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import topaz_cli
-from side_by_side import (
-    DEMO,
-    _link_set,
+from benchmarks import tables, topaz_cli
+from benchmarks.common import RESULTS, WORK, demo_dataset, strip_extension
+from benchmarks.side_by_side import (
     _topaz_targets,
+    link_set,
     pickflow_command,
     pickflow_train_and_pick,
     topaz_train_and_pick,
     write_config,
 )
-
 from pickflow.evaluation import summarize
-from pickflow.micrographs import read_micrograph, write_mrc
 from pickflow.provenance import collect
 from pickflow.simulate import preset, write_dataset
 
-REPO = Path(__file__).resolve().parents[1]
 TARGET_PIXEL_SIZE = 8.0  # Å per pixel after downsampling (Topaz's advice for ~250 Å particles)
 # Simulated sets: (preset, overrides). lowsnr is like issue 15's first set (2048² at 2 Å/px, 150 Å particles, low
 # SNR, 40% labels), with its own seed, apart from the seeds the general models were trained on.
@@ -78,8 +71,8 @@ def simulated(work: Path, name: str, micrographs: int, image_size: int | None) -
     pixel = float(config["pixel_size"])
     return {
         "raw": sorted((folder / "micrographs").glob("*.mrc")),
-        "labels": _names(pd.read_csv(folder / "labels.csv")),
-        "truth": _names(pd.read_csv(folder / "ground_truth.csv")),
+        "labels": strip_extension(pd.read_csv(folder / "labels.csv")),
+        "truth": strip_extension(pd.read_csv(folder / "ground_truth.csv")),
         "truth_note": "every simulated particle",
         "pixel": pixel,
         "radius_a": float(config["particle_radius"]),
@@ -91,27 +84,7 @@ def simulated(work: Path, name: str, micrographs: int, image_size: int | None) -
 
 def demo(work: Path) -> dict:
     """The bundled EMPIAR-10028 demo as raw MRCs; its partial expert labels are both labels and truth."""
-    raw = work / "demo_raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for png in sorted((DEMO / "micrographs").glob("*.png")):
-        if not (raw / f"{png.stem}.mrc").exists():
-            write_mrc(raw / f"{png.stem}.mrc", read_micrograph(png), 5.36)
-    labels = _names(pd.read_csv(DEMO / "coordinates.csv"))
-    return {
-        "raw": sorted(raw.glob("*.mrc")),
-        "labels": labels,
-        "truth": labels,
-        "truth_note": "the expert's partial labels (precision underestimated alike for every picker)",
-        "pixel": 5.36,
-        "radius_a": 150.0,
-        "particles": 150.0,
-        "image_size": 1024,
-        "downsample": 2,  # the demo config's 10.7 Å/px
-    }
-
-
-def _names(table: pd.DataFrame) -> pd.DataFrame:
-    return table.assign(micrograph=table["micrograph"].astype(str).str.replace(r"\.(mrc|png)$", "", regex=True))
+    return {**demo_dataset(work / "demo_raw"), "image_size": 1024, "downsample": 2}  # the demo config's 10.7 Å/px
 
 
 def run_dataset(work: Path, name: str, args: argparse.Namespace, seed: int) -> dict:
@@ -158,7 +131,7 @@ def run_dataset(work: Path, name: str, args: argparse.Namespace, seed: int) -> d
         "train": sorted(order[n_test + n_val :]),
     }
     (out / "split.json").write_text(json.dumps({"train": split["train"], "test": split["val"]}))
-    test_set = _link_set(pre, split["test"], out / "set_test")
+    test_set = link_set(pre, split["test"], out / "set_test")
     held_truth = truth[truth["micrograph"].isin(split["test"])][["micrograph", "x_pre", "y_pre"]].rename(
         columns={"x_pre": "x", "y_pre": "y"}
     )
@@ -201,7 +174,7 @@ def run_dataset(work: Path, name: str, args: argparse.Namespace, seed: int) -> d
         budget = f"{args.epochs} x {args.epoch_size} x " + (f"{minibatch} crops" if minibatch else "1 patch of 128 px")
         result["pickers"][f"pickflow {model}"] = {"train_wall_s": run.seconds, "budget": budget, **score(picks)}
     if not args.skip_topaz:
-        sets = {s: _link_set(pre, split[s], out / f"set_{s}") for s in ("train", "val")}
+        sets = {s: link_set(pre, split[s], out / f"set_{s}") for s in ("train", "val")}
         # Topaz does not clip label coordinates: one that rounds to the image size crashes its mask code.
         last = min(meta["shape"]) - 1
         clipped = labels.assign(x_pre=labels["x_pre"].clip(0, last), y_pre=labels["y_pre"].clip(0, last))
@@ -233,24 +206,20 @@ def summarize_seeds(runs: list[dict]) -> dict:
 
 
 def markdown(results: dict) -> str:
-    lines = [
-        f"# Accuracy, pickflow (train.init: {results['settings']['init']}) vs Topaz ({results['date']}, commit {results['commit']})",
-        "",
-        f"Means over seeds {results['settings']['seeds']} (split and training seed); held-out test micrographs only.",
-        "",
-        "| data set | picker | budget (epochs x updates x minibatch) | AP | best F1 | precision | recall | "
-        "training wall s | AP per seed |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for name, data in results["datasets"].items():
-        for picker, r in data["summary"].items():
-            per_seed = ", ".join(f"{v:.3f}" for v in r["average_precision_per_seed"])
-            lines.append(
-                f"| {name} | {picker} | {r['budget']} | {r['average_precision']:.3f} | {r['best_f1']:.3f} | "
-                f"{r['best_f1_precision']:.3f} | {r['best_f1_recall']:.3f} | {r['train_wall_s']:.1f} | {per_seed} |"
-            )
-    lines += ["", "Truth per data set: " + "; ".join(f"{n}: {d['truth']}" for n, d in results["datasets"].items())]
-    return "\n".join(lines) + "\n"
+    return (
+        "\n".join(
+            [
+                f"# Accuracy, pickflow (train.init: {results['settings']['init']}) vs Topaz ({results['date']}, "
+                f"commit {results['commit']})",
+                "",
+                f"Means over seeds {results['settings']['seeds']} (split and training seed); held-out test micrographs only.",
+                "",
+                tables.accuracy(results),
+                "Truth per data set: " + "; ".join(f"{n}: {d['truth']}" for n, d in results["datasets"].items()),
+            ]
+        )
+        + "\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,8 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--topaz-bin", default=str(topaz_cli.DEFAULT_TOPAZ_BIN))
     parser.add_argument("--skip-topaz", action="store_true")
-    parser.add_argument("--work", default=str(REPO / "benchmarks" / "work" / "accuracy"))
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
+    parser.add_argument("--work", default=str(WORK / "accuracy"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     work, out = Path(args.work).resolve(), Path(args.out).resolve()
     provenance = collect()
@@ -298,4 +267,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

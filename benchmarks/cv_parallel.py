@@ -5,7 +5,7 @@ times only the fold jobs + aggregation with `--cores 1` and with `--cores N` (ea
 thread, so Snakemake runs up to N at once). Alternates the two runs `--repeats` times (fold outputs
 are deleted between runs) and reports the medians and their ratio.
 
-    .venv/bin/python benchmarks/cv_parallel.py [--values 3] [--folds 2] [--cores 2] [--repeats 2]
+    .venv/bin/python -m benchmarks.cv_parallel [--values 3] [--folds 2] [--cores 2] [--repeats 2]
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ import argparse
 import json
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from benchmarks.common import RESULTS
 from tests.workflow.helpers import make_workdir, snakemake
 
 
@@ -39,7 +37,7 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=2)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     values = [0.001 * (i + 1) for i in range(args.values)]
     cv = {"enabled": True, "parameter": "learning_rate", "values": values, "folds": args.folds}
@@ -69,4 +67,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

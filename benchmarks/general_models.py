@@ -15,9 +15,9 @@
    seed) against every particle, and the bundled EMPIAR-10028 demo against its partial expert labels.
    Writes WORK/evaluate_FAMILY.json.
 
-    nice .venv/bin/python benchmarks/general_models.py simulate --seed 0
-    nice .venv/bin/python benchmarks/general_models.py train resnet8 --seed 0 --threads 1
-    nice .venv/bin/python benchmarks/general_models.py evaluate resnet8
+    nice .venv/bin/python -m benchmarks.general_models simulate --seed 0
+    nice .venv/bin/python -m benchmarks.general_models train resnet8 --seed 0 --threads 1
+    nice .venv/bin/python -m benchmarks.general_models evaluate resnet8
 """
 
 from __future__ import annotations
@@ -27,15 +27,12 @@ import dataclasses
 import json
 import logging
 import multiprocessing
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from benchmarks.common import DEMO_PIXEL_SIZE, WORK, demo_labels
 from pickflow.device import set_threads
 from pickflow.micrographs import read_micrograph
 from pickflow.models import ModelConfig
@@ -45,9 +42,8 @@ from pickflow.preprocess import preprocess_image
 from pickflow.provenance import collect
 from pickflow.simulate import SimulationConfig, preset, simulate_micrograph
 from pickflow.training import Dataset, TrainConfig, evaluate, train
+from tests.workflow.helpers import DEMO
 
-REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "data" / "empiar10028"
 LABEL_RADIUS = 3.0  # preprocessed px: the default train.label_radius, so fine-tuning keeps the same target
 PREPROCESSED_SIZE = 320  # preprocessed px: every training micrograph is about this large
 log = logging.getLogger("general_models")
@@ -178,8 +174,8 @@ def train_family(work: Path, family: str, seed: int, threads: int) -> None:
         "label_radius": LABEL_RADIUS,
         "model_config": dataclasses.asdict(cfg.model),
         "training": {
-            "command": f"benchmarks/general_models.py simulate --seed {seed} && "
-            f"benchmarks/general_models.py train {family} --seed {seed} --threads {threads}",
+            "command": f"python -m benchmarks.general_models simulate --seed {seed} && "
+            f"python -m benchmarks.general_models train {family} --seed {seed} --threads {threads}",
             "seed": seed,
             "commit": provenance["git_commit"],
             "date": provenance["date"],
@@ -220,18 +216,21 @@ def heldout_lowsnr(work: Path, n: int) -> Dataset:
             yx = particles[["y", "x"]].to_numpy() / np.array(meta["scale"])
             np.savez(out, image=small, centres=yx)
         data = np.load(out)
-        names.append(out.stem), images.append(data["image"]), centres.append(data["centres"])
+        names.append(out.stem)
+        images.append(data["image"])
+        centres.append(data["centres"])
     return Dataset(names, images, centres)
 
 
 def demo_set() -> Dataset:
     """The bundled EMPIAR-10028 demo at the general scale (300 Å particles); truth = partial expert labels."""
-    labels = pd.read_csv(DEMO / "coordinates.csv")
+    labels = demo_labels()
     names, images, centres = [], [], []
     for png in sorted((DEMO / "micrographs").glob("*.png")):
-        small, meta = preprocess_image(read_micrograph(png), png.stem, scale_params(5.36, 300.0))
-        rows = labels[labels["micrograph"] == png.name]
-        names.append(png.stem), images.append(small)
+        small, meta = preprocess_image(read_micrograph(png), png.stem, scale_params(DEMO_PIXEL_SIZE, 300.0))
+        rows = labels[labels["micrograph"] == png.stem]
+        names.append(png.stem)
+        images.append(small)
         centres.append(rows[["y", "x"]].to_numpy(float) / np.array(meta["scale"]))
     return Dataset(names, images, centres)
 
@@ -273,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lowsnr-micrographs", type=int, default=6)
     parser.add_argument("--processes", type=int, default=2, help="simulate: parallel processes")
     parser.add_argument("--threads", type=int, default=1, help="train/evaluate: torch threads")
-    parser.add_argument("--work", default=str(REPO / "benchmarks" / "work" / "general"))
+    parser.add_argument("--work", default=str(WORK / "general"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     work = Path(args.work).resolve()
@@ -289,4 +288,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

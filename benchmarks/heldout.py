@@ -8,7 +8,7 @@ epoch. With the final model it compares the extraction methods on the held-out m
 (the fraction of true particles with a candidate within the particle radius, the most any threshold can reach)
 and AP against the truth.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/heldout.py benchmarks/work/hard1 benchmarks/work/hard2 \
+    .venv/bin/python -m benchmarks.heldout benchmarks/work/hard1 benchmarks/work/hard2 \
         --models resnet8 unet --epochs 8 --epoch-size 40 --out benchmarks/work/heldout.json
 """
 
@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from benchmarks import tables
 from pickflow import training
 from pickflow.evaluation import summarize
 from pickflow.extract import blob_centroids, nms
@@ -102,10 +101,10 @@ def selection(metrics: pd.DataFrame) -> dict:
     """Epoch each partial-label measure selects, and the true AP there, against the true-AP-best epoch."""
     test = metrics[metrics["split"] == "test"].set_index("epoch")
     best_true = float(test["true_ap"].max())
-    out = {"best_true_ap": best_true, "best_true_epoch": int(test["true_ap"].idxmax())}
+    out = {"best_true_ap": best_true, "best_true_epoch": int(cast(int, test["true_ap"].idxmax()))}
     for measure in MEASURES:
         epoch = training.select_best_epoch(metrics, measure)
-        out[measure] = {"epoch": epoch, "true_ap": float(test.loc[epoch, "true_ap"])}
+        out[measure] = {"epoch": epoch, "true_ap": float(cast(float, test.loc[epoch, "true_ap"]))}
         out[measure]["regret"] = best_true - out[measure]["true_ap"]
     return out
 
@@ -152,35 +151,11 @@ def run_one(folder: Path, model: str, args: argparse.Namespace) -> dict:
 
 def markdown(results: list[dict]) -> str:
     """Two tables: extraction (candidate recall, true AP) and epoch selection (true AP of the chosen epoch)."""
-    lines = [
-        "| set | model | NMS candidate recall | NMS true AP | blob candidate recall | blob true AP |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        nms_row, blob = r["extraction_at_best_ap_epoch"]["nms"], r["extraction_at_best_ap_epoch"]["blob"]
-        lines.append(
-            f"| {Path(r['set']).name} | {r['model']} | {nms_row['candidate_recall']:.3f} | {nms_row['true_ap']:.3f} "
-            f"| {blob['candidate_recall']:.3f} | {blob['true_ap']:.3f} |"
-        )
-    lines += [
-        "",
-        "| set | model | best true AP (epoch) | by partial-label AP: epoch, true AP | by recall_at_expected: epoch, true AP |",
-        "|---|---|---|---|---|",
-    ]
-    for r in results:
-        sel = r["selection"]
-        lines.append(
-            f"| {Path(r['set']).name} | {r['model']} | {sel['best_true_ap']:.3f} ({sel['best_true_epoch']}) | "
-            + " | ".join(f"{sel[m]['epoch']}, {sel[m]['true_ap']:.3f}" for m in MEASURES)
-            + " |"
-        )
     regrets = {m: np.mean([r["selection"][m]["regret"] for r in results]) for m in MEASURES}
-    lines.append("")
-    lines.append(
-        "Mean regret (best true AP - true AP of the selected epoch): "
-        + ", ".join(f"{m} {v:.4f}" for m, v in regrets.items())
+    regret = "Mean regret (best true AP - true AP of the selected epoch): " + ", ".join(
+        f"{m} {v:.4f}" for m, v in regrets.items()
     )
-    return "\n".join(lines)
+    return f"{tables.heldout_extraction(results)}\n{tables.heldout_selection(results, MEASURES)}\n{regret}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,4 +183,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

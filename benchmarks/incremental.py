@@ -1,13 +1,13 @@
 """Picking while data arrives: what adding k micrographs to a finished N-micrograph project runs again, and how many
 SLURM submissions a whole run of N micrographs takes.
 
-    python benchmarks/incremental.py [--micrographs 5000] [--add 10] [--label NAME] [--snakefile PATH] [--pick JSON]
+    python -m benchmarks.incremental [--micrographs 5000] [--add 10] [--label NAME] [--snakefile PATH] [--pick JSON]
         [--out DIR]
 
 The finished project is made without running anything: every output the dry run plans is created empty (the picks
 summary as minimal JSON) and ``snakemake --touch`` dates them in the order of the DAG. Then ``--add`` micrographs are
 added and a dry run lists the jobs; the micrographs of the planned score jobs are read from their input lists.
-Submissions come from a dry run of a fresh project under profiles/slurm (benchmarks/scale.py, group jobs count
+Submissions come from a dry run of a fresh project under profiles/slurm (benchmarks.scale, group jobs count
 once). ``--snakefile`` measures another version of the workflow. Writes OUT/incremental-LABEL.json.
 """
 
@@ -16,15 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import scale
+from benchmarks import scale
+from benchmarks.common import RESULTS
 
 DIRECTORY_OUTPUTS = {"results/picks/micrographs"}
 # A results/picks/summary.json with no picks, every key that pickflow.records.PickSummary reads.
@@ -50,7 +49,8 @@ def planned(output: str) -> list[tuple[str, list[str], list[str]]]:
         if rule:
             jobs.append((rule.group(1), [], []))
         elif field and jobs:
-            jobs[-1][1 if field.group(1) == "input" else 2].extend(field.group(2).split(", "))
+            _, inputs, outputs = jobs[-1]
+            (inputs if field.group(1) == "input" else outputs).extend(field.group(2).split(", "))
     return jobs
 
 
@@ -111,7 +111,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default={},
         help="pick settings as JSON; null removes a key (default: the scale benchmark's)",
     )
-    parser.add_argument("--out", type=Path, default=scale.REPO / "benchmarks" / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     return parser.parse_args(argv)
 
 
@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     pick = {**scale.CONFIG["pick"], **args.pick}
     scale.CONFIG["pick"] = {key: value for key, value in pick.items() if value is not None}
     if args.snakefile:  # that workflow with its own SLURM profile
-        scale.SNAKEMAKE[-1] = str(args.snakefile.resolve())
+        scale.SNAKEFILE = args.snakefile.resolve()
         scale.PROFILE = args.snakefile.resolve().parent / "profiles" / "slurm"
     with tempfile.TemporaryDirectory(prefix="pickflow-incremental-") as tmp:
         result = {

@@ -23,34 +23,29 @@ at its advised ~8 Å/px, pickflow at its general models' scale (24 px per partic
 ``train.init: scratch``, so that only the start differs).
 
 Each run writes one JSON into benchmarks/results/realistic/runs/ as soon as it ends (a rerun skips it);
-``table`` writes summary.json and the table between the markers of benchmarks/README.md.
+``table`` writes summary.json and the tables between their markers in the READMEs (benchmarks.tables).
 
-    nice .venv/bin/python benchmarks/realistic.py data lowsnr
-    nice .venv/bin/python benchmarks/realistic.py run lowsnr --methods topaz_pretrained pickflow_scratch --seeds 0
-    .venv/bin/python benchmarks/realistic.py table
+    nice .venv/bin/python -m benchmarks.realistic data lowsnr
+    nice .venv/bin/python -m benchmarks.realistic run lowsnr --methods topaz_pretrained pickflow_scratch --seeds 0
+    .venv/bin/python -m benchmarks.realistic table
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import topaz_cli
-from side_by_side import DEMO, pickflow_command
-
+from benchmarks import tables, topaz_cli
+from benchmarks.common import RESULTS as ALL_RESULTS
+from benchmarks.common import WORK as ALL_WORK
+from benchmarks.common import demo_dataset, machine
+from benchmarks.side_by_side import link_set, pickflow_command, topaz_train
 from pickflow.config import load_config, preprocess_params
 from pickflow.coordinates import read_table
 from pickflow.evaluation import summarize
@@ -59,12 +54,10 @@ from pickflow.models.general import PARTICLE_PIXELS, file_sha256, general_model_
 from pickflow.preprocess import preprocess_image
 from pickflow.provenance import collect
 from pickflow.simulate import SimulationConfig, write_dataset
+from tests.workflow.helpers import write_config
 
-REPO = Path(__file__).resolve().parents[1]
-WORK = REPO / "benchmarks" / "work" / "realistic"
-RESULTS = REPO / "benchmarks" / "results" / "realistic"
-README = REPO / "benchmarks" / "README.md"
-MARKERS = ("<!-- realistic.py table: begin -->", "<!-- realistic.py table: end -->")
+WORK = ALL_WORK / "realistic"
+RESULTS = ALL_RESULTS / "realistic"
 TOPAZ_PIXEL_SIZE = 8.0  # Å/px: Topaz's advice for particles of >= 300 Å (its quick start guide)
 SCORES = ("average_precision", "best_f1", "best_f1_precision", "best_f1_recall", "max_recall")
 
@@ -144,28 +137,9 @@ def dataset(name: str, work: Path = WORK) -> dict:
 
 
 def _demo(work: Path) -> dict:
-    raw_dir = work / "demo" / "raw"
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    for png in sorted((DEMO / "micrographs").glob("*.png")):
-        if not (raw_dir / f"{png.stem}.mrc").exists():
-            write_mrc(raw_dir / f"{png.stem}.mrc", read_micrograph(png), 5.36)
-    labels = pd.read_csv(DEMO / "coordinates.csv")
-    labels["micrograph"] = labels["micrograph"].astype(str).str.replace(r"\.(mrc|png)$", "", regex=True)
-    raw = sorted(raw_dir.glob("*.mrc"))
-    names = [r.stem for r in raw]
-    return {
-        "name": "demo",
-        "raw": raw,
-        "labels": labels,
-        "truth": labels,
-        "truth_note": "the expert's partial labels (precision underestimated alike for every picker)",
-        "pixel": 5.36,
-        "radius_a": 150.0,
-        "particles": 150.0,
-        "labeled": names[:7],
-        "test": names[7:],
-        "n_val": 2,
-    }
+    data = demo_dataset(work / "demo" / "raw")
+    names = [r.stem for r in data["raw"]]
+    return {"name": "demo", **data, "labeled": names[:7], "test": names[7:], "n_val": 2}
 
 
 def split(data: dict, seed: int) -> dict:
@@ -178,7 +152,7 @@ def preprocess_pickflow(data: dict, work: Path) -> Path:
     """pickflow's preprocessing at its general models' scale, once per data set."""
     out = work / data["name"] / "pickflow_pre"
     out.mkdir(parents=True, exist_ok=True)
-    params = preprocess_params(load_config(_write_yaml(out / "config.yaml", base_config(data, out / "unused.csv"))))
+    params = preprocess_params(load_config(write_config(out, base_config(data, out / "unused.csv"))))
     for raw in data["raw"]:
         if not (out / f"{raw.stem}.json").exists():
             image, meta = preprocess_image(read_micrograph(raw), raw.stem, params)
@@ -199,11 +173,6 @@ def base_config(data: dict, labels: Path) -> dict:
     }
 
 
-def _write_yaml(path: Path, config: dict) -> Path:
-    path.write_text(yaml.safe_dump(json.loads(json.dumps(config))))
-    return path
-
-
 def topaz_scale(data: dict) -> int:
     """Topaz's integer downsampling factor to its advised ~8 Å/px."""
     return max(1, round(TOPAZ_PIXEL_SIZE / data["pixel"]))
@@ -215,16 +184,6 @@ def preprocess_topaz(data: dict, work: Path, topaz_bin: str) -> Path:
     if not all((out / f"{r.stem}.mrc").exists() for r in data["raw"]):
         topaz_cli.preprocess(topaz_bin, data["raw"], out, scale=topaz_scale(data), threads=1)
     return out
-
-
-def _link(pre: Path, names: list[str], target: Path, suffixes: tuple[str, ...]) -> Path:
-    target.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        for suffix in suffixes:
-            link = target / f"{name}{suffix}"
-            if not link.exists():
-                link.symlink_to(pre / f"{name}{suffix}")
-    return target
 
 
 # ------------------------------------------------------------------------------------------------ pickers
@@ -256,7 +215,7 @@ def run_pickflow(data: dict, parts: dict, method: str, family: str, seed: int, a
     config["train"].update({k: v for k, v in train.items() if v is not None})
     # NMS down to the candidate threshold for every family (what pick.method auto does; blobs at logit 0 cap recall).
     config["pick"] = {"method": "nms", "device": "cpu", "threads": args.threads}
-    config_path = _write_yaml(out / "config.yaml", config)
+    config_path = write_config(out, config)
     result: dict = {"train_wall_s": None, "budget": budget(args, family)}
     if method == "pickflow_nolabel":
         model = general_model_path(family)
@@ -281,7 +240,7 @@ def run_pickflow(data: dict, parts: dict, method: str, family: str, seed: int, a
         summary = json.loads((out / "model" / "summary.json").read_text())
         result["best_epoch"] = summary.get("best_epoch")
         result["init"] = summary.get("init")
-    test_set = _link(pre, parts["test"], out / "test", (".mrc", ".json"))
+    test_set = link_set(pre, parts["test"], out / "test", (".mrc", ".json"))
     started = time.perf_counter()
     pickflow_command(
         "score",
@@ -314,7 +273,7 @@ def run_topaz(data: dict, parts: dict, method: str, seed: int, args: argparse.Na
     out = work / data["name"] / f"{method}_{topaz_family(method)}_seed{seed}"
     out.mkdir(parents=True, exist_ok=True)
     radius = max(1, round(data["radius_a"] / (data["pixel"] * factor)))
-    test_set = _link(pre, parts["test"], out / "test", (".mrc",))
+    test_set = link_set(pre, parts["test"], out / "test", (".mrc",))
     result: dict = {"train_wall_s": None, "budget": None}
     if method == "topaz_general":
         model: str | Path = "resnet16"  # the name of its pretrained general model (topaz extract's default)
@@ -332,29 +291,17 @@ def run_topaz(data: dict, parts: dict, method: str, seed: int, args: argparse.Na
             )
             targets[part] = out / f"targets_{part}.txt"
             table.to_csv(targets[part], sep="\t", index=False)
-        sets = {p: _link(pre, parts[p], out / p, (".mrc",)) for p in ("train", "val")}
-        run, tsv = topaz_cli.train(
-            args.topaz_bin,
-            sets["train"],
-            targets["train"],
-            sets["val"],
-            targets["val"],
+        sets = {p: link_set(pre, parts[p], out / p, (".mrc",)) for p in ("train", "val")}
+        run, _, best = topaz_train(
+            args,
+            sets,
+            targets,
             out / "model" / "model",
-            model="resnet8",
-            units=32,
-            minibatch=args.minibatch,
-            epoch_size=args.epoch_size,
-            epochs=args.epochs,
+            int(data["particles"]),
+            seed,
             learning_rate=args.learning_rate,
-            num_particles=int(data["particles"]),
-            radius=3,
-            seed=seed,
-            threads=args.threads,
             pretrained=method == "topaz_pretrained",
         )
-        curve = pd.read_csv(tsv, sep="\t", na_values="-")
-        held = curve[curve["split"] == "test"]
-        best = int(held.loc[held["auprc"].idxmax(), "epoch"])
         model = topaz_cli.model_path(out / "model" / "model", best, args.epochs)
         result.update(
             train_wall_s=run.seconds,
@@ -429,14 +376,6 @@ def run_one(name: str, method: str, family: str, seed: int | None, args: argpars
     tmp.rename(path)
     print(f"  AP {record['average_precision']:.3f}, best F1 {record['best_f1']:.3f} -> {path}", flush=True)
     return path
-
-
-def machine() -> str:
-    cpu = next(
-        (ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in ln),
-        platform.processor(),
-    )
-    return f"{os.cpu_count()} cores, {cpu}, CPU only"
 
 
 # ------------------------------------------------------------------------------------------------ summary
@@ -525,58 +464,14 @@ def _mean(values: list) -> float | None:
     return statistics.mean(present) if present else None
 
 
-LABELS = {
-    "topaz_pretrained": "Topaz 0.3.20, its default pretrained start",
-    "topaz_scratch": "Topaz 0.3.20, `--no-pretrained`",
-    "topaz_general": "Topaz's general model (resnet16), no training",
-    "pickflow_default": "pickflow defaults (`train.init: general`)",
-    "pickflow_scratch": "pickflow, `train.init: scratch`",
-    "pickflow_nolabel": "pickflow general model, no labels, no training",
-}
-
-
-def markdown(table: dict) -> str:
-    """The README table of ``summary``'s rows."""
-    lines = [
-        "| data set | picker | family | budget (epochs × updates × minibatch, lr) | AP (full truth), mean | "
-        "AP per seed | spread | best F1 | recall of all candidates | training wall s | picking wall s (test set) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in table["rows"]:
-        b = r["budget"]
-        shown = (
-            "none (no training)"
-            if b is None
-            else f"{b['epochs']} × {b['epoch_size']} × {b['minibatch_size'] or '1 patch'}, {b['learning_rate']:g}"
-        )
-        seeds = ", ".join(
-            f"{a:.3f}" + ("" if s is None else f" (s{s})")
-            for a, s in zip(r["average_precision_per_seed"], r["seeds"], strict=True)
-        )
-        spread = f"{r['average_precision_spread']:.3f}" if len(r["seeds"]) > 1 else "n/a (1 run)"
-        wall = "" if r["train_wall_s"] is None else f"{r['train_wall_s']:.0f}"
-        lines.append(
-            f"| {r['dataset']} | {LABELS[r['method']]} | {r['family']} | {shown} | {r['average_precision']:.3f} | "
-            f"{seeds} | {spread} | {r['best_f1']:.3f} | {r['max_recall']:.3f} | {wall} | {r['pick_wall_s']:.0f} |"
-        )
-    if table["targets"]:
-        lines += ["", "| data set | pickflow family | issue 15 target | value | met |", "|---|---|---|---|---|"]
-        for t in table["targets"]:
-            met = "yes" if t["met"] else "**no**"
-            lines.append(f"| {t['dataset']} | {t['family']} | {t['target']} | {t['value']:.3f} | {met} |")
-    return "\n".join(lines) + "\n"
-
-
-def write_table(out: Path, readme: Path) -> dict:
-    """summary.json under ``out`` and the table between the markers of ``readme``."""
+def write_table(out: Path, readmes: list[Path]) -> dict:
+    """summary.json under ``out`` and the realistic tables between their markers in ``readmes``."""
     table = summary(out / "runs")
     provenance = collect()
     table = {"written": provenance["date"], "commit": provenance["git_commit"], **table}
     (out / "summary.json").write_text(json.dumps(table, indent=2))
-    text = readme.read_text()
-    head, rest = text.split(MARKERS[0], 1)
-    _, tail = rest.split(MARKERS[1], 1)
-    readme.write_text(f"{head}{MARKERS[0]}\n{markdown(table)}{MARKERS[1]}{tail}")
+    for readme in readmes:
+        tables.update(readme, {"realistic": tables.realistic(table), "realistic-lowsnr": tables.realistic_short(table)})
     return table
 
 
@@ -602,9 +497,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--work", default=str(WORK))
     run.add_argument("--out", default=str(RESULTS))
     run.add_argument("--force", action="store_true", help="rerun runs whose JSON exists")
-    table = sub.add_parser("table", help="summary.json and the README table from the run JSONs")
+    table = sub.add_parser("table", help="summary.json and the README tables from the run JSONs")
     table.add_argument("--out", default=str(RESULTS))
-    table.add_argument("--readme", default=str(README))
+    table.add_argument("--readme", nargs="+", type=Path, default=list(tables.READMES), help="the READMEs to rewrite")
     args = parser.parse_args(argv)
     if args.command == "data":
         for name in args.datasets:
@@ -617,9 +512,9 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     run_one(args.dataset, method, family, None if method in SEEDLESS else seed, args)
     else:
-        print(markdown(write_table(Path(args.out), Path(args.readme))))
+        print(tables.realistic(write_table(Path(args.out), args.readme)))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

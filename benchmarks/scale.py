@@ -1,6 +1,6 @@
 """Scale benchmark: DAG build time, cluster submissions and per-stage memory versus the number of micrographs.
 
-    python benchmarks/scale.py [--micrographs 10000] [--out benchmarks/results] [--smoke]
+    python -m benchmarks.scale [--micrographs 10000] [--out benchmarks/results] [--smoke]
 
 1. ``snakemake -n`` wall time and planned jobs for N micrographs (a few tiny real MRCs, the rest symlinks).
 2. Cluster submissions of the SLURM profile (dry run): group jobs count once.
@@ -26,13 +26,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-import mrcfile
 import numpy as np
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]  # see use_ref()
+from benchmarks.common import RESULTS, cpu_model
+from benchmarks.measure import run_measured
+from pickflow.micrographs import write_mrc
+from pickflow.provenance import git_commit
+from tests.workflow.helpers import REPO, job_stats, snakemake_argv, write_config
+
+SNAKEFILE = REPO / "Snakefile"  # the workflow measured: see use_ref() and benchmarks.incremental's --snakefile
 PROFILE = REPO / "profiles" / "slurm"
 N_REAL_DAG = 4  # distinct MRC files behind the symlinks of the DAG part
 N_LABELED = 4  # micrographs with labels (>= 2 for the split)
@@ -76,11 +81,8 @@ CONFIG = {
 # ---------------------------------------------------------------- working directories
 
 
-def write_mrc(path: Path, size: int, seed: int) -> None:
-    data = np.random.default_rng(seed).normal(size=(size, size)).astype(np.float32)
-    with mrcfile.new(path, overwrite=True) as mrc:
-        mrc.set_data(data)
-        mrc.voxel_size = 5.36
+def write_noise_mrc(path: Path, size: int, seed: int) -> None:
+    write_mrc(path, np.random.default_rng(seed).normal(size=(size, size)), 5.36)
 
 
 def mic_name(i: int) -> str:
@@ -106,7 +108,7 @@ def make_workdir(root: Path, n: int, size: int, n_real: int) -> Path:
     sources = []
     for i in range(n_real):
         sources.append(real / f"real_{i}.mrc")
-        write_mrc(sources[-1], size, seed=i)
+        write_noise_mrc(sources[-1], size, seed=i)
     for i in range(n):
         target = mics / mic_name(i)
         if n_real >= n:
@@ -114,7 +116,7 @@ def make_workdir(root: Path, n: int, size: int, n_real: int) -> Path:
         else:
             target.symlink_to(sources[i % n_real])
     write_labels(root / "data" / "coordinates.csv", [mic_name(i) for i in range(min(N_LABELED, n))], size)
-    (root / "config.yaml").write_text(yaml.safe_dump(CONFIG, sort_keys=False))
+    write_config(root, CONFIG)
     return root
 
 
@@ -131,33 +133,8 @@ class Timed:
 
 def snakemake(workdir: Path, *args: str, env: dict[str, str] | None = None) -> Timed:
     """Run the workflow in ``workdir`` to completion (raises on failure)."""
-    argv = [*SNAKEMAKE, "--directory", str(workdir), *args]
-    t0 = time.perf_counter()
-    with subprocess.Popen(
-        argv, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    ) as proc:
-        output = proc.stdout.read() if proc.stdout else ""
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"snakemake {' '.join(args)} failed in {workdir}:\n{output[-4000:]}")
-    return Timed(round(seconds, 2), round(usage.ru_utime + usage.ru_stime, 2), output, round(usage.ru_maxrss / 1024, 1))
-
-
-def job_stats(output: str) -> dict[str, int]:
-    """Rule -> jobs from the last 'Job stats' table of a Snakemake output (with 'total')."""
-    counts: dict[str, int] = {}
-    lines = output.splitlines()
-    starts = [i for i, line in enumerate(lines) if line.split()[:2] == ["job", "count"]]
-    if not starts:
-        return counts
-    for line in lines[starts[-1] + 2 :]:
-        parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit():
-            break
-        counts[parts[0]] = int(parts[1])
-    return counts
+    run = run_measured(snakemake_argv(workdir, *args, snakefile=SNAKEFILE), env, cwd=workdir)
+    return Timed(round(run.seconds, 2), round(run.cpu_s, 2), run.output, round(run.peak_mb, 1))
 
 
 def group_components(profile: Path) -> dict[str, int]:
@@ -307,7 +284,7 @@ def stage_of(cmd: str, controller: str) -> tuple[str, str] | None:
 
 def memory_point(root: Path, n: int, cores: int) -> dict[str, object]:
     workdir = make_workdir(root / f"mem_{n}", n, size=256, n_real=n)
-    argv = [*SNAKEMAKE, "--directory", str(workdir), "--cores", str(cores)]
+    argv = snakemake_argv(workdir, "--cores", str(cores), snakefile=SNAKEFILE)
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     sampler = RssSampler(proc.pid)
@@ -340,28 +317,16 @@ def memory_point(root: Path, n: int, cores: int) -> dict[str, object]:
 
 
 def machine() -> dict[str, str]:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
-    dirty = subprocess.run(
-        ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
-    ).stdout.strip()
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "nproc": str(os.cpu_count()),
-        "cpu": model,
-        "commit": commit.strip() + (" (modified tracked files)" if dirty else ""),
+        "cpu": cpu_model(),
+        "commit": git_commit(REPO) or "unknown",  # '+dirty': tracked files were modified
         "python": platform.python_version(),
     }
 
 
-def growth(memory: list[dict[str, object]]) -> dict[str, str]:
+def growth(memory: list[dict[str, Any]]) -> dict[str, str]:
     """Per stage: peak at the largest N over the smallest N, and a verdict (> 1.25x counts as growing)."""
     if len(memory) < 2:
         return {}
@@ -420,7 +385,8 @@ def use_ref(ref: str, root: Path) -> str:
     tree.mkdir()
     archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    SNAKEMAKE[-1] = str(tree / "Snakefile")
+    global SNAKEFILE
+    SNAKEFILE = tree / "Snakefile"
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", ref], capture_output=True, text=True, check=True)
     return commit.stdout.strip()
 
@@ -428,7 +394,7 @@ def use_ref(ref: str, root: Path) -> str:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--micrographs", type=int, default=10000, help="largest N of the DAG part")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--memory-sizes", type=int, nargs="*", default=[20, 80], help="N of the real runs")
     parser.add_argument("--cores", type=int, default=2, help="--cores of the real runs")
     parser.add_argument("--smoke", action="store_true", help="DAG part only, N in {50, 200}")

@@ -7,38 +7,33 @@ never used by either picker before scoring), the same model (resnet8, 32 units) 
 Held-out particles are scored for both by one scorer (pickflow.evaluation: one-to-one matching within the
 particle radius). Results: JSON and a markdown table under --out.
 
-    python benchmarks/side_by_side.py                    # full run (installs Topaz first: benchmarks/topaz_setup.sh)
-    python benchmarks/side_by_side.py --smoke --skip-topaz   # seconds-long check of the pickflow side
+    python -m benchmarks.side_by_side                     # full run (install Topaz first: benchmarks/topaz_setup.sh)
+    python -m benchmarks.side_by_side --smoke --skip-topaz   # seconds-long check of the pickflow side
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import topaz_cli
-from measure import Run, run_measured
-
+from benchmarks import tables, topaz_cli
+from benchmarks.common import DEMO_PIXEL_SIZE, RESULTS, WORK, demo_labels, demo_raw, machine
+from benchmarks.measure import Run, run_measured
 from pickflow.coordinates import read_table
 from pickflow.evaluation import summarize
-from pickflow.micrographs import read_micrograph, write_mrc
 from pickflow.provenance import collect
+from tests.workflow import helpers
+from tests.workflow.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "data" / "empiar10028"
-PIXEL_SIZE, DOWNSAMPLE, DIAMETER = 5.36, 2, 300.0
+PIXEL_SIZE, DOWNSAMPLE, DIAMETER = DEMO_PIXEL_SIZE, 2, 300.0
 RADIUS_PRE = DIAMETER / 2 / (PIXEL_SIZE * DOWNSAMPLE)  # particle radius in preprocessed pixels (~14)
 
 
@@ -55,14 +50,8 @@ def pickflow_command(*args: object, threads: int, log: Path) -> Run:
 
 def prepare(work: Path, n_micrographs: int) -> dict:
     """Raw MRCs from the demo PNGs, pickflow-preprocessed MRCs, labels and the three-way split."""
-    raw = work / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    names = []
-    for png in sorted((DEMO / "micrographs").glob("*.png"))[:n_micrographs]:
-        write_mrc(raw / f"{png.stem}.mrc", read_micrograph(png), PIXEL_SIZE)
-        names.append(png.stem)
-    labels = pd.read_csv(DEMO / "coordinates.csv")
-    labels["micrograph"] = labels["micrograph"].str.replace(".png", "", regex=False)
+    names = [raw.stem for raw in demo_raw(work / "raw", n_micrographs)]
+    labels = demo_labels()
     labels = labels[labels["micrograph"].isin(names)].copy()
     labels["x_pre"], labels["y_pre"] = labels["x"] / DOWNSAMPLE, labels["y"] / DOWNSAMPLE
     (work / "labels.csv").write_text(labels.to_csv(index=False))
@@ -85,12 +74,8 @@ def prepare(work: Path, n_micrographs: int) -> dict:
 
 
 def write_config(work: Path, base: dict, train: dict, pick: dict, name: str = "pickflow_config.yaml") -> Path:
-    config = json.loads(json.dumps(base))
-    config["train"].update(train)
-    config["pick"] = pick
-    path = work / name
-    path.write_text(yaml.safe_dump(config))
-    return path
+    """``base`` with ``train`` settings added and these ``pick`` settings, as ``work/name``."""
+    return helpers.write_config(work, helpers.merge(base, {"train": train, "pick": pick}), name)
 
 
 # ----------------------------------------------------------------------------------------- stages
@@ -169,10 +154,11 @@ def _topaz_targets(labels: pd.DataFrame, names: list[str], path: Path) -> Path:
     return path
 
 
-def _link_set(pre: Path, names: list[str], target: Path) -> Path:
+def link_set(pre: Path, names: list[str], target: Path, suffixes: tuple[str, ...] = (".mrc", ".json")) -> Path:
+    """A folder of links to the named preprocessed micrographs: a picker's input set."""
     target.mkdir(parents=True, exist_ok=True)
     for name in names:
-        for suffix in (".mrc", ".json"):  # pickflow reads the preprocessing JSON beside each MRC; Topaz globs *.mrc
+        for suffix in suffixes:  # pickflow reads the preprocessing JSON beside each MRC; Topaz globs *.mrc
             link = target / f"{name}{suffix}"
             if not link.exists():
                 link.symlink_to(pre / f"{name}{suffix}")
@@ -210,7 +196,7 @@ def bench_train(work: Path, data: dict, args: argparse.Namespace) -> dict:
         v: write_config(work, data["config"], {**train_cfg, **o}, pick, f"{v}.yaml") for v, o in variants.items()
     }
     (work / "split.json").write_text(json.dumps({"train": split["train"], "test": split["val"]}))
-    sets = {s: _link_set(pre, split[s], work / f"set_{s}") for s in ("train", "val", "test")}
+    sets = {s: link_set(pre, split[s], work / f"set_{s}") for s in ("train", "val", "test")}
     targets = {s: _topaz_targets(labels, split[s], work / f"targets_{s}.txt") for s in ("train", "val")}
     runs: dict[str, list[dict]] = {**{v: [] for v in variants}, "topaz": []}
     for repeat, variant in ((r, v) for r in range(args.repeats) for v in [*variants, "topaz"]):
@@ -305,6 +291,27 @@ def topaz_train_and_pick(
     """Train Topaz (resnet8, 32 units, the run's budget) on sets/targets "train" with "val" as its test set, take
     the epoch with the best validation AUPRC (Topaz's own metric) and extract picks on the test micrographs.
     Returns the training run, its TSV, that epoch and the picks (micrograph, x, y, score; preprocessed pixels)."""
+    run, tsv, best = topaz_train(args, sets, targets, prefix, num_particles, seed)
+    picks_file = prefix.parent / "test_picks.txt"
+    topaz_cli.extract(
+        args.topaz_bin,
+        topaz_cli.model_path(prefix, best, args.epochs),
+        sorted(test_dir.glob("*.mrc")),
+        picks_file,
+        radius=max(1, int(round(radius_px))),
+        threshold=-6,
+        threads=args.threads,
+    )
+    picks = pd.read_csv(picks_file, sep="\t", dtype={"image_name": str})
+    return run, tsv, best, picks.rename(columns={"image_name": "micrograph", "x_coord": "x", "y_coord": "y"})
+
+
+def topaz_train(
+    args: argparse.Namespace, sets: dict, targets: dict, prefix: Path, num_particles: int, seed: int, **options: Any
+) -> tuple[Run, Path, int]:
+    """``topaz train`` of resnet8 (32 units) at the run's budget (``args``) on sets/targets "train", with "val" as
+    its test set; ``options`` go to ``topaz_cli.train``. The run, its TSV and the epoch of the best validation
+    AUPRC (Topaz's own metric)."""
     run, tsv = topaz_cli.train(
         args.topaz_bin,
         sets["train"],
@@ -321,22 +328,9 @@ def topaz_train_and_pick(
         radius=3,
         seed=seed,
         threads=args.threads,
+        **options,
     )
-    curve = pd.read_csv(tsv, sep="\t", na_values="-")
-    held = curve[curve["split"] == "test"]
-    best = int(held.loc[held["auprc"].idxmax(), "epoch"])
-    picks_file = prefix.parent / "test_picks.txt"
-    topaz_cli.extract(
-        args.topaz_bin,
-        topaz_cli.model_path(prefix, best, args.epochs),
-        sorted(test_dir.glob("*.mrc")),
-        picks_file,
-        radius=max(1, int(round(radius_px))),
-        threshold=-6,
-        threads=args.threads,
-    )
-    picks = pd.read_csv(picks_file, sep="\t", dtype={"image_name": str})
-    return run, tsv, best, picks.rename(columns={"image_name": "micrograph", "x_coord": "x", "y_coord": "y"})
+    return run, tsv, topaz_cli.best_epoch(tsv)
 
 
 def _topaz_curve(tsv: Path, args: argparse.Namespace) -> dict:
@@ -363,7 +357,7 @@ def bench_extract(work: Path, data: dict, args: argparse.Namespace, topaz_epoch:
     pick_model = work / "train_pickflow_0" / "model.pt"
     result: dict[str, dict] = {}
     variants = [("pickflow_stride1", 1), ("pickflow_stride2", 2)]
-    timings: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in variants}
+    timings: dict[str, list[tuple[float, ...]]] = {name: [] for name, _ in variants}
     timings["topaz"] = []
     for _repeat in range(args.repeats):
         for name, stride in variants:
@@ -386,7 +380,8 @@ def bench_extract(work: Path, data: dict, args: argparse.Namespace, topaz_epoch:
                 pair.append(run.seconds)
             timings[name].append(tuple(pair))
         if not args.skip_topaz:
-            model = topaz_cli.model_path(work / "train_topaz_0" / "model", topaz_epoch, args.epochs)  # its best epoch
+            best = cast(int, topaz_epoch)  # its best epoch: Topaz was trained
+            model = topaz_cli.model_path(work / "train_topaz_0" / "model", best, args.epochs)
             pair = [
                 topaz_cli.extract(
                     args.topaz_bin,
@@ -467,63 +462,15 @@ def ratios(results: dict) -> dict:
 
 
 def markdown(results: dict) -> str:
-    r, t = results["ratios"], results["train"]["median"]
-    lines = [
-        f"# pickflow vs Topaz side by side ({results['date']}, {results['machine']}, commit {results['commit']})",
-        "",
-        "| stage | pickflow | Topaz | ratio (Topaz / pickflow) |",
-        "|---|---|---|---|",
-    ]
-    pre, nan = results["preprocess"], float("nan")
-    lines.append(
-        f"| preprocess, s per micrograph (marginal, one process for all) | {pre['pickflow_s_per_micrograph_marginal']:.3f} | "
-        f"{pre.get('topaz_s_per_micrograph_marginal', nan):.3f} | {r.get('preprocess_speedup_marginal', nan):.2f} |"
-    )
-    lines.append(
-        "| preprocess, s per micrograph (pickflow: one job each, as the workflow runs it; Topaz: one run, start included) | "
-        f"{pre['pickflow_s_per_micrograph_one_job_each']:.3f} | {pre.get('topaz_s_per_micrograph_incl_process_start', nan):.3f} | "
-        f"{r.get('preprocess_speedup_workflow_jobs', nan):.2f} |"
-    )
-    settings = results["settings"]
-    main = f"precision {settings['precision']}" + (", compiled" if settings["compile"] else "")
-    rows = [
-        ("pickflow", "s_per_update", f"training, s per update ({main})"),
-        ("pickflow", "s_per_update_after_epoch_1", f"training, s per update after epoch 1 ({main})"),
-        ("pickflow_fp32", "s_per_update", "training, s per update (fp32, eager)"),
-        ("pickflow", "s_per_epoch_evaluation", "evaluation, s per epoch"),
-        ("pickflow", "peak_mb", "training peak memory, MB"),
-        ("pickflow", "average_precision", f"held-out particle AP ({main})"),
-        ("pickflow_fp32", "average_precision", "held-out particle AP (fp32, eager)"),
-        ("pickflow", "best_f1", "held-out best F1"),
-    ]
-    for variant, key, label in rows:
-        if variant not in t:
-            continue
-        p = t[variant].get(key, float("nan"))
-        q = t.get("topaz", {}).get("s_per_update" if key.startswith("s_per_update") else key, float("nan"))
-        lines.append(f"| {label} | {p:.3f} | {q:.3f} | {q / p if p else float('nan'):.2f} |")
-    ext = results["extract"]
-    ap = {
-        name: ext[name]["held_out"]["average_precision"]
-        for name in ("pickflow_stride1", "pickflow_stride2", "topaz")
-        if name in ext
-    }
-    lines.append(
-        f"| held-out AP of the extraction runs (pickflow: stride 1 / stride 2) | {ap['pickflow_stride1']:.3f} / "
-        f"{ap['pickflow_stride2']:.3f} | {ap.get('topaz', float('nan')):.3f} | |"
-    )
-    for name in ("pickflow_stride1", "pickflow_stride2"):
-        q = ext.get("topaz", {}).get("s_per_micrograph_marginal", float("nan"))
-        p = ext[name]["s_per_micrograph_marginal"]
-        lines.append(f"| extraction ({name}), s per micrograph (marginal) | {p:.3f} | {q:.3f} | {q / p:.2f} |")
-    return "\n".join(lines) + "\n"
+    title = f"# pickflow vs Topaz side by side ({results['date']}, {results['machine']}, commit {results['commit']})"
+    return f"{title}\n\n{tables.side_by_side(results)}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--topaz-bin", default=str(topaz_cli.DEFAULT_TOPAZ_BIN))
-    parser.add_argument("--work", default=str(REPO / "benchmarks" / "work" / "side_by_side"))
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
+    parser.add_argument("--work", default=str(WORK / "side_by_side"))
+    parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--epoch-size", type=int, default=40)
@@ -548,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     provenance = collect()
     results = {
         "date": provenance["date"],
-        "machine": f"{platform.processor() or platform.machine()}, {provenance['hardware']['cpu_count']} cores",
+        "machine": machine(),
         "commit": provenance["git_commit"],
         "provenance": provenance,
         "settings": vars(args),
@@ -567,4 +514,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -1,8 +1,7 @@
 """Build and run Topaz (PyPI ``topaz-em`` 0.3.20) CLI commands, returning wall-clock seconds.
 
-Stdlib only and independent of pickflow, so benchmarks can time Topaz side by side with
-pickflow. Topaz is installed by ``benchmarks/topaz_setup.sh`` into its own venv; nothing of
-Topaz is copied here. See ``benchmarks/TOPAZ.md``.
+The benchmarks time Topaz side by side with pickflow through these functions. Topaz is installed by
+``benchmarks/topaz_setup.sh`` into its own venv; nothing of Topaz is copied here. See ``benchmarks/TOPAZ.md``.
 
 Flags always passed (CPU machine):
 * ``-d -1`` to every command (``topaz train`` and ``extract`` default to GPU 0);
@@ -13,7 +12,7 @@ Flags always passed (CPU machine):
 
 Smoke test (synthetic 256x256 MRCs, about a minute on 2 cores)::
 
-    python3 benchmarks/topaz_cli.py [--topaz-bin PATH] [--work-dir DIR]
+    python -m benchmarks.topaz_cli [--topaz-bin PATH] [--work-dir DIR]
 """
 
 from __future__ import annotations
@@ -22,16 +21,19 @@ import argparse
 import math
 import os
 import random
-import struct
 import sys
 import tempfile
 import threading
 import time
-from array import array
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
-from measure import Run, run_measured
+import numpy as np
+import pandas as pd
+
+from benchmarks.measure import Run, run_measured
+from pickflow.micrographs import write_mrc
 
 DEFAULT_TOPAZ_BIN = Path.home() / ".cache" / "pickflow" / "topaz-venv" / "bin" / "topaz"
 PathLike = str | os.PathLike[str]
@@ -94,6 +96,13 @@ def model_path(out_prefix: PathLike, epoch: int, epochs: int) -> Path:
     """File ``topaz train --save-prefix OUT_PREFIX`` writes after ``epoch`` (of ``epochs``)."""
     digits = math.ceil(math.log10(epochs)) if epochs > 0 else 0  # Topaz's own zero-padding
     return Path(f"{out_prefix}_epoch{epoch:0{digits}d}.sav" if digits else f"{out_prefix}_epoch{epoch}.sav")
+
+
+def best_epoch(tsv: Path) -> int:
+    """The epoch with the best AUPRC on Topaz's own held-out ("test") images: how Topaz users pick one."""
+    curve = pd.read_csv(tsv, sep="\t", na_values="-")
+    held = curve[curve["split"] == "test"]
+    return int(cast(int, held.set_index("epoch")["auprc"].idxmax()))
 
 
 def _watch_rows(path: Path, t0: float, stop: threading.Event, times: list[float]) -> None:
@@ -250,57 +259,13 @@ def extract(
 
 
 # ----------------------------------------------------------------------------- smoke test
-def _write_mrc(path: Path, data: array, nx: int, ny: int, apix: float = 1.0) -> None:
-    """Minimal MRC2014 writer (mode 2, float32, one section) for the smoke test."""
-    vals = data.tolist()
-    mean = sum(vals) / len(vals)
-    rms = math.sqrt(sum((v - mean) ** 2 for v in vals) / len(vals))
-    head = struct.pack(
-        "<3i i 3i 3i 3f 3f 3i 3f 2i",
-        nx,
-        ny,
-        1,
-        2,
-        0,
-        0,
-        0,
-        nx,
-        ny,
-        1,
-        nx * apix,
-        ny * apix,
-        apix,
-        90.0,
-        90.0,
-        90.0,
-        1,
-        2,
-        3,
-        min(vals),
-        max(vals),
-        mean,
-        0,
-        0,
-    )
-    head += b"\0" * (104 - len(head)) + b"MRCO" + struct.pack("<i", 20140)
-    head += b"\0" * (196 - len(head)) + struct.pack("<3f", 0.0, 0.0, 0.0) + b"MAP "
-    head += bytes([0x44, 0x44, 0, 0]) + struct.pack("<fi", rms, 0)
-    head += b"\0" * (1024 - len(head))
-    body = array("f", data)
-    if sys.byteorder != "little":
-        body.byteswap()
-    path.write_bytes(head + body.tobytes())
-
-
 def _synthetic(path: Path, size: int, centres: list[tuple[int, int]], rng: random.Random) -> None:
     """Noise plus dark discs (radius 10 px) at ``centres``."""
-    img = array("f", (rng.gauss(0.0, 1.0) for _ in range(size * size)))
+    image = np.random.default_rng(rng.randrange(2**32)).normal(size=(size, size))
+    y, x = np.mgrid[:size, :size]
     for cx, cy in centres:
-        for y in range(max(0, cy - 10), min(size, cy + 11)):
-            for x in range(max(0, cx - 10), min(size, cx + 11)):
-                if (x - cx) ** 2 + (y - cy) ** 2 <= 100:
-                    img[y * size + x] -= 1.5
-    _write_mrc(path, img, size, size)
+        image[(x - cx) ** 2 + (y - cy) ** 2 <= 100] -= 1.5
+    write_mrc(path, image, 1.0)
 
 
 def smoke(topaz_bin: PathLike, work_dir: Path, threads: int = 2) -> dict[str, float]:

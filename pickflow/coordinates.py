@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -106,7 +107,7 @@ def _particle_centres(df: pd.DataFrame, pixel_size: float | None, path: Path) ->
 
 
 def _read_star(path: Path, pixel_size: float | None = None) -> pd.DataFrame:
-    data = starfile.read(path, always_dict=True, parse_as_string=["rlnMicrographName"])
+    data = cast(dict[str, Any], starfile.read(path, always_dict=True, parse_as_string=["rlnMicrographName"]))
     blocks = [df for df in data.values() if isinstance(df, pd.DataFrame) and "rlnCoordinateX" in df.columns]
     if not blocks:
         raise InputError(f"{path}: no data block with _rlnCoordinateX/_rlnCoordinateY.")
@@ -299,8 +300,8 @@ def _table_or_none(path: str | os.PathLike[str], fmt: str, pixel_size: float | N
 
 def check_inside(labels: pd.DataFrame, shapes: dict[str, tuple[int, int]], source: str) -> None:
     """Raise if any coordinate lies outside its micrograph (``shapes`` maps key -> (ny, nx))."""
-    ny = labels["micrograph"].map(lambda k: shapes[k][0]).to_numpy(float)
-    nx = labels["micrograph"].map(lambda k: shapes[k][1]).to_numpy(float)
+    ny = labels["micrograph"].map(lambda k: shapes[cast(str, k)][0]).to_numpy(float)
+    nx = labels["micrograph"].map(lambda k: shapes[cast(str, k)][1]).to_numpy(float)
     outside = (labels["x"] < 0) | (labels["y"] < 0) | (labels["x"] > nx - 1) | (labels["y"] > ny - 1)
     if outside.any():
         bad = labels[outside]

@@ -67,7 +67,7 @@ def read_particles_cs(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Particle centres of a cryoSPARC ``.cs`` dataset as ``micrograph, x, y, from_file`` (full-size pixels)."""
     from cryosparc.dataset import Dataset
 
-    dataset = Dataset.load(path)
+    dataset = Dataset.load(os.fspath(path))
     needed = {
         "location/micrograph_path",
         "location/micrograph_shape",

@@ -10,10 +10,13 @@ number of labels (unmatched labels cap the curve's recall).
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
-from scipy.spatial import cKDTree
+from scipy.spatial import cKDTree  # pyright: ignore[reportAttributeAccessIssue]  (exported; scipy's stubs miss it)
 
 
 def match_micrograph(picks_xy: np.ndarray, scores: np.ndarray, labels_xy: np.ndarray, radius: float) -> np.ndarray:
@@ -41,7 +44,9 @@ def match_micrograph(picks_xy: np.ndarray, scores: np.ndarray, labels_xy: np.nda
 def match_picks(picks: pd.DataFrame, labels: pd.DataFrame, radius: float) -> np.ndarray:
     """``match_micrograph`` over all micrographs of ``picks`` (columns micrograph, x, y, score)."""
     matched = np.zeros(len(picks), dtype=bool)
-    label_groups = {k: g[["x", "y"]].to_numpy(float) for k, g in labels.groupby("micrograph")}
+    label_groups: dict[Hashable, np.ndarray] = {
+        k: g[["x", "y"]].to_numpy(float) for k, g in labels.groupby("micrograph")
+    }
     xy, scores = picks[["x", "y"]].to_numpy(float), picks["score"].to_numpy(float)
     for key, rows in picks.groupby("micrograph").indices.items():
         truth = label_groups.get(key)
@@ -101,7 +106,7 @@ def summarize(
     matched = match_picks(picks, labels, radius)
     scores = picks["score"].to_numpy(float)
     curve = precision_recall(scores, matched, len(labels))
-    best = curve.loc[curve["f1"].idxmax()] if len(curve) else None
+    best = cast("pd.Series[float]", curve.loc[cast(int, curve["f1"].idxmax())]) if len(curve) else None
     stats = {
         "n_labels": len(labels),
         "n_picks": len(picks),

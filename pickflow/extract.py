@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 from scipy import ndimage
@@ -106,29 +107,6 @@ def nms(
     return ys, xs, score[ys, xs]
 
 
-def nms_reference(
-    score: np.ndarray, radius: float, threshold: float = -np.inf, edge: int = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Plain greedy NMS, one pixel at a time (slow; the ground truth for tests)."""
-    mask = candidate_mask(score, threshold, edge)
-    flat = np.flatnonzero(mask)
-    order = flat[np.lexsort((flat, -score.ravel()[flat]))]
-    suppressed = np.zeros(score.shape, dtype=bool)
-    dy, dx = disk_offsets(radius)
-    keep = []
-    for index in order:
-        y, x = divmod(int(index), score.shape[1])
-        if suppressed[y, x]:
-            continue
-        keep.append((y, x))
-        yy, xx = y + dy, x + dx
-        ok = (yy >= 0) & (yy < score.shape[0]) & (xx >= 0) & (xx < score.shape[1])
-        suppressed[yy[ok], xx[ok]] = True
-    ys = np.array([k[0] for k in keep], dtype=np.int64)
-    xs = np.array([k[1] for k in keep], dtype=np.int64)
-    return ys, xs, score[ys, xs]
-
-
 def resolve_method(method: str) -> str:
     """``pick.method`` with ``auto`` resolved: NMS for every family (see the module docstring)."""
     return "nms" if method == "auto" else method
@@ -147,7 +125,7 @@ def extract_candidates(score: np.ndarray, params: dict) -> tuple[np.ndarray, np.
 def blob_centroids(score: np.ndarray, threshold: float, edge: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centroid and peak score of each connected region above ``threshold`` (best first)."""
     mask = candidate_mask(score, threshold, edge)
-    labels, count = ndimage.label(mask)
+    labels, count = cast(tuple[np.ndarray, int], ndimage.label(mask))
     if count == 0:
         empty = np.empty(0)
         return empty, empty, empty.astype(score.dtype)

@@ -12,8 +12,11 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import mrcfile
+import mrcfile.dtypes
+import mrcfile.utils
 import numpy as np
 
 from .atomic import atomic_path
@@ -70,7 +73,7 @@ def _mrc_header(path: Path) -> Header:
     with warnings.catch_warnings():  # permissive mode warns about what the checks below report
         warnings.simplefilter("ignore", RuntimeWarning)
         with mrcfile.open(path, header_only=True, permissive=True) as mrc:
-            header = mrc.header
+            header = cast(np.recarray, mrc.header)  # not None: the file was opened
             nx, ny, nz = (int(header.nx), int(header.ny), int(header.nz))
             dtype = mrcfile.utils.data_dtype_from_header(header)
             extended = int(header.nsymbt)

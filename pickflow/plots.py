@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from typing import cast
 
 import matplotlib
 
@@ -11,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.collections import PatchCollection
+from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from matplotlib.ticker import MaxNLocator
 
@@ -21,7 +24,7 @@ METRIC_NAMES = {"ap": "average precision", "auprc": "pixel average precision", "
 SPLIT_NAMES = {"train": "training micrographs", "test": "held-out test micrographs"}
 
 
-def _save(fig: plt.Figure, path: str | os.PathLike[str]) -> plt.Figure:
+def _save(fig: Figure, path: str | os.PathLike[str]) -> Figure:
     """Write the figure; return it (closed) so that callers and tests can read its axes."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
@@ -29,7 +32,7 @@ def _save(fig: plt.Figure, path: str | os.PathLike[str]) -> plt.Figure:
     return fig
 
 
-def placeholder(message: str, path: str | os.PathLike[str]) -> plt.Figure:
+def placeholder(message: str, path: str | os.PathLike[str]) -> Figure:
     """A figure that only states why there is nothing to plot (e.g. no training in this run)."""
     fig, ax = plt.subplots(figsize=(6, 1.6))
     ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
@@ -41,7 +44,7 @@ def _whole_numbers(axis) -> None:
     axis.set_major_locator(MaxNLocator(integer=True))
 
 
-def training_curves(metrics: pd.DataFrame, best_epoch: int, path: str | os.PathLike[str]) -> plt.Figure:
+def training_curves(metrics: pd.DataFrame, best_epoch: int, path: str | os.PathLike[str]) -> Figure:
     """How well the model finds particles (average precision) and its training loss per epoch, on the training
     and the held-out micrographs, with the epoch used marked. Pixel-level metrics stay in metrics.csv."""
     panels = [
@@ -51,7 +54,7 @@ def training_curves(metrics: pd.DataFrame, best_epoch: int, path: str | os.PathL
     fig, axes = plt.subplots(1, len(panels), figsize=(9, 3.4))
     for ax, (column, title, ylabel) in zip(axes, panels, strict=True):
         for split, rows in metrics.groupby("split"):
-            ax.plot(rows["epoch"], rows[column], marker="o", label=SPLIT_NAMES.get(split, split))
+            ax.plot(rows["epoch"], rows[column], marker="o", label=SPLIT_NAMES.get(cast(str, split), split))
         ax.axvline(best_epoch, color="grey", linestyle="--", linewidth=1, label=f"model used: epoch {best_epoch}")
         ax.set(title=title, xlabel="epoch (one pass of training updates)", ylabel=ylabel)
         _whole_numbers(ax.xaxis)
@@ -61,7 +64,7 @@ def training_curves(metrics: pd.DataFrame, best_epoch: int, path: str | os.PathL
     return _save(fig, path)
 
 
-def precision_recall(curve: pd.DataFrame, threshold: Threshold, path: str | os.PathLike[str]) -> plt.Figure:
+def precision_recall(curve: pd.DataFrame, threshold: Threshold, path: str | os.PathLike[str]) -> Figure:
     """Held-out precision-recall curve with the chosen threshold marked."""
     fig, ax = plt.subplots(figsize=(4.8, 4.2))
     if len(curve):
@@ -96,7 +99,7 @@ def picks_per_micrograph(counts: dict, path: str | os.PathLike[str], limits: tup
     values = np.array(list(counts.values()), dtype=int)
     top = int(values.max()) if len(values) else 0
     width = max(1, int(np.ceil((top + 1) / 30)))  # at most 30 bars, each a whole number of picks wide
-    ax.hist(values, bins=np.arange(0, top + width + 1, width), color="tab:blue")
+    ax.hist(values, bins=cast(Sequence[float], np.arange(0, top + width + 1, width)), color="tab:blue")
     if limits is not None:
         for limit in limits:
             if limit >= 0:
@@ -114,7 +117,7 @@ def picks_per_micrograph(counts: dict, path: str | os.PathLike[str], limits: tup
     return _save(fig, path)
 
 
-def overlays(panels: list[dict], radius: float, path: str | os.PathLike[str]) -> plt.Figure:
+def overlays(panels: list[dict], radius: float, path: str | os.PathLike[str]) -> Figure:
     """Picks (green circles of the particle radius) and labels (magenta crosses) on preprocessed
     micrographs. Each panel: name, image, scale (full-size px per preprocessed px, (y, x)),
     picks and labels (full-size coordinates; labels None for micrographs unseen in training)."""
@@ -135,9 +138,7 @@ def overlays(panels: list[dict], radius: float, path: str | os.PathLike[str]) ->
     return _save(fig, path)
 
 
-def preprocessing_thumbnails(
-    panels: list[tuple[str, np.ndarray, np.ndarray]], path: str | os.PathLike[str]
-) -> plt.Figure:
+def preprocessing_thumbnails(panels: list[tuple[str, np.ndarray, np.ndarray]], path: str | os.PathLike[str]) -> Figure:
     """A few micrographs before (input) and after preprocessing."""
     fig, axes = plt.subplots(2, len(panels), figsize=(3.2 * len(panels), 6.4), squeeze=False)
     for column, (name, before, after) in enumerate(panels):
@@ -149,7 +150,7 @@ def preprocessing_thumbnails(
     return _save(fig, path)
 
 
-def normalization_statistics(metas: list[dict], path: str | os.PathLike[str]) -> plt.Figure:
+def normalization_statistics(metas: list[dict], path: str | os.PathLike[str]) -> Figure:
     """Per-micrograph normalization: the fitted mean and standard deviation, and the share of pixels in the main
     population (GMM)."""
     names = [m["micrograph"] for m in metas]
@@ -176,7 +177,7 @@ def normalization_statistics(metas: list[dict], path: str | os.PathLike[str]) ->
     return _save(fig, path)
 
 
-def score_histogram(scores: np.ndarray, threshold: float, path: str | os.PathLike[str]) -> plt.Figure:
+def score_histogram(scores: np.ndarray, threshold: float, path: str | os.PathLike[str]) -> Figure:
     """Distribution of candidate scores with the chosen threshold."""
     fig, ax = plt.subplots(figsize=(5, 3.4))
     ax.hist(scores, bins=60, color="grey")
@@ -193,7 +194,7 @@ def score_histogram(scores: np.ndarray, threshold: float, path: str | os.PathLik
 
 def cv_metric_vs_value(
     table: pd.DataFrame, folds: pd.DataFrame, best: CrossValidation, path: str | os.PathLike[str]
-) -> plt.Figure:
+) -> Figure:
     """The metric at each value's best epoch: every fold as a point, mean +- sd, the chosen value marked."""
     metric = best.metric
     values = list(dict.fromkeys(table["value"]))
@@ -221,7 +222,7 @@ def cv_metric_vs_value(
     return _save(fig, path)
 
 
-def cv_metric_vs_epoch(table: pd.DataFrame, metric: str, path: str | os.PathLike[str]) -> plt.Figure:
+def cv_metric_vs_epoch(table: pd.DataFrame, metric: str, path: str | os.PathLike[str]) -> Figure:
     """Fold-mean metric per epoch, one line per value (shaded: +- sd)."""
     fig, ax = plt.subplots(figsize=(5, 3.6))
     for value, rows in table.groupby("value", sort=False):
@@ -236,7 +237,7 @@ def cv_metric_vs_epoch(table: pd.DataFrame, metric: str, path: str | os.PathLike
 
 def cv_fold_curves(
     runs: dict[tuple[str, int], pd.DataFrame], chosen_epoch: int, path: str | os.PathLike[str]
-) -> plt.Figure:
+) -> Figure:
     """Training curves of every cross-validation job: loss and particle AP per epoch, train vs held-out fold,
     with the epoch chosen by cross-validation marked."""
     values = list(dict.fromkeys(v for v, _ in runs))
@@ -269,7 +270,7 @@ def _thumbnail(image: np.ndarray, size: int) -> tuple[np.ndarray, int]:
 
 def micrograph_overview(
     panels: list[dict], radius: float, limits: tuple[float, float], path: str | os.PathLike[str], columns: int = 8
-) -> plt.Figure:
+) -> Figure:
     """Picks (green circles) on thumbnails of many micrographs; a micrograph whose pick count is outside ``limits``
     gets a red frame and title. Each panel: name, image (preprocessed), scale (full-size px per preprocessed px,
     (y, x)) and picks (full-size coordinates)."""

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
+from typing import Any, cast
 
 import pandas as pd
 import starfile
@@ -90,7 +91,10 @@ def write_relion_picks(
 
 
 def _tables_with(path: Path, column: str) -> dict[str, pd.DataFrame]:
-    data = starfile.read(path, always_dict=True, parse_as_string=["rlnMicrographName", "rlnMicrographCoordinates"])
+    data = cast(
+        dict[str, Any],
+        starfile.read(path, always_dict=True, parse_as_string=["rlnMicrographName", "rlnMicrographCoordinates"]),
+    )
     return {name: df for name, df in data.items() if isinstance(df, pd.DataFrame) and column in df.columns}
 
 

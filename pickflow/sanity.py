@@ -3,9 +3,11 @@ or None. The workflow logs them when it is parsed, before any job runs."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
+from scipy.spatial import cKDTree  # pyright: ignore[reportAttributeAccessIssue]  (exported; scipy's stubs miss it)
 
 from .config import preprocessed_pixel_size
 from .micrographs import Header
@@ -57,8 +59,8 @@ def binned_coordinates_warning(labels: pd.DataFrame, headers: dict[str, Header])
     """Every label lies in the first 1/k of its micrograph in x and y: picked on k-times binned images."""
     if len(labels) < MIN_LABELS_FOR_BINNING_CHECK:
         return None
-    ny = labels["micrograph"].map(lambda k: headers[k].shape[0]).to_numpy(float)
-    nx = labels["micrograph"].map(lambda k: headers[k].shape[1]).to_numpy(float)
+    ny = labels["micrograph"].map(lambda k: headers[cast(str, k)].shape[0]).to_numpy(float)
+    nx = labels["micrograph"].map(lambda k: headers[cast(str, k)].shape[1]).to_numpy(float)
     x, y = labels["x"].to_numpy(float), labels["y"].to_numpy(float)
     for k in BINNING_FACTORS:
         if np.all(x < nx / k) and np.all(y < ny / k):

@@ -1,4 +1,7 @@
-"""Synthetic cryo-EM micrographs with known particle positions, for testing and benchmarking pickers.
+"""Test and benchmark data: synthetic cryo-EM micrographs with known particle positions.
+
+Not a part of picking: the workflow never calls it. It makes the data sets of the tests, of ``benchmarks/`` and
+of the general models' training (``benchmarks.general_models``), and ``pickflow simulate`` writes one to disk.
 
 Image formation of one micrograph (vectorized numpy/scipy, no loops over pixels; Python loops run only
 over particles during placement, a few contamination blobs and the blob-size batches of the renderer):
@@ -35,7 +38,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -124,7 +127,8 @@ class SimulationConfig:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"unknown simulation settings: {', '.join(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of every setting (JSON-ready)."""
@@ -251,7 +255,7 @@ class GaussianModel:
 
 def _random_covariances(rng: np.random.Generator, sigmas: np.ndarray) -> np.ndarray:
     """Randomly oriented covariances with principal standard deviations ``sigmas`` (n, 3)."""
-    rot = Rotation.random(len(sigmas), random_state=rng).as_matrix()
+    rot = Rotation.random(len(sigmas), random_state=rng).as_matrix()  # pyright: ignore[reportCallIssue]
     return np.einsum("nij,nj,nkj->nik", rot, sigmas**2, rot)
 
 
@@ -901,7 +905,11 @@ def write_dataset(cfg: SimulationConfig, outdir: str | os.PathLike[str], process
         log.info("%s: %d particles, %d labels, %d junk", name, len(particles), len(chosen), len(junk))
 
     def table(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-        return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+        return (
+            cast(pd.DataFrame, pd.concat(frames, ignore_index=True)[columns])
+            if frames
+            else pd.DataFrame(columns=columns)
+        )
 
     truth_df = table(truth, ["micrograph", "x", "y", "is_aggregate"])
     labels_df = table(labels, ["micrograph", "x", "y"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -29,7 +31,7 @@ def choose_threshold(
             f"mode '{mode}' needs held-out labeled micrographs; none available, so pick.threshold.value is used",
         )
     if mode == "f1":
-        best = curve.loc[curve["f1"].idxmax()]
+        best = cast("pd.Series[float]", curve.loc[cast(int, curve["f1"].idxmax())])
         return ThresholdChoice(
             float(best["threshold"]),
             mode,

@@ -13,11 +13,33 @@ from pickflow.extract import (
     disk_offsets,
     extract_candidates,
     nms,
-    nms_reference,
     resolve_method,
 )
 
 RADII = (1, 1.5, 2, 3, 4.7, 7)
+
+
+def nms_reference(
+    score: np.ndarray, radius: float, threshold: float = -np.inf, edge: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The test oracle: plain greedy NMS, one pixel at a time (slow), that ``nms`` must equal."""
+    mask = candidate_mask(score, threshold, edge)
+    flat = np.flatnonzero(mask)
+    order = flat[np.lexsort((flat, -score.ravel()[flat]))]
+    suppressed = np.zeros(score.shape, dtype=bool)
+    dy, dx = disk_offsets(radius)
+    keep = []
+    for index in order:
+        y, x = divmod(int(index), score.shape[1])
+        if suppressed[y, x]:
+            continue
+        keep.append((y, x))
+        yy, xx = y + dy, x + dx
+        ok = (yy >= 0) & (yy < score.shape[0]) & (xx >= 0) & (xx < score.shape[1])
+        suppressed[yy[ok], xx[ok]] = True
+    ys = np.array([k[0] for k in keep], dtype=np.int64)
+    xs = np.array([k[1] for k in keep], dtype=np.int64)
+    return ys, xs, score[ys, xs]
 
 
 def _disk_footprint(radius):

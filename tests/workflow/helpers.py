@@ -1,4 +1,7 @@
-"""Running the real workflow in a temporary directory, on a few of the bundled demo micrographs."""
+"""Running the real workflow in a temporary directory, on a few of the bundled demo micrographs.
+
+The one place that runs Snakemake on a working directory and writes its config: the workflow tests and the
+benchmarks (``benchmarks/``) both use it."""
 
 from __future__ import annotations
 
@@ -76,14 +79,15 @@ def write_config(workdir: Path, config: dict, name: str = "config.yaml") -> Path
     return target
 
 
-def snakemake_argv(workdir: Path, *args: str, repo: Path = REPO) -> list[str]:
-    """The command line that runs the workflow of ``repo`` (this checkout) with ``workdir`` as working directory."""
+def snakemake_argv(workdir: Path, *args: str, repo: Path = REPO, snakefile: Path | None = None) -> list[str]:
+    """The command line that runs the workflow of ``repo`` (this checkout; or ``snakefile``) with ``workdir`` as
+    working directory."""
     return [
         sys.executable,
         "-m",
         "snakemake",
         "--snakefile",
-        str(repo / "Snakefile"),
+        str(snakefile or repo / "Snakefile"),
         "--directory",
         str(workdir),
         *args,
@@ -110,13 +114,22 @@ def planned_jobs(workdir: Path, *args: str, repo: Path = REPO) -> collections.Co
     """Rule -> number of jobs a dry run would execute (empty when nothing is to be done)."""
     result = snakemake(workdir, "--dry-run", "--quiet", "rules", *args, repo=repo)
     assert result.returncode == 0, result.stderr
-    counts: collections.Counter = collections.Counter()
-    lines = result.stdout.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.split()[:2] == ["job", "count"]), None)
-    if start is not None:
-        for line in lines[start + 2 :]:
-            parts = line.split()
-            if len(parts) != 2 or parts[0] == "total":
-                break
-            counts[parts[0]] = int(parts[1])
+    counts = job_stats(result.stdout)
+    counts.pop("total", None)
+    return collections.Counter(counts)
+
+
+def job_stats(output: str) -> dict[str, int]:
+    """Rule -> jobs from the last 'Job stats' table of a Snakemake output (with its 'total' row); empty when the
+    output has none (nothing to be done)."""
+    counts: dict[str, int] = {}
+    lines = output.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.split()[:2] == ["job", "count"]]
+    if not starts:
+        return counts
+    for line in lines[starts[-1] + 2 :]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        counts[parts[0]] = int(parts[1])
     return counts

@@ -1,4 +1,4 @@
-"""benchmarks/realistic.py runs end to end with tiny settings (pickflow side only): per-run JSON, resumable
+"""benchmarks.realistic runs end to end with tiny settings (pickflow side only): per-run JSON, resumable
 runs, summary.json and the README table generated from them."""
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from pickflow.models.general import has_general_model
 from tests.workflow.helpers import REPO
 
 pytestmark = pytest.mark.workflow
-SCRIPT = str(REPO / "benchmarks/realistic.py")
 TINY = ["--epochs", "1", "--epoch-size", "2", "--minibatch", "8"]
 
 
 def realistic(*args: str) -> str:
-    result = subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True, timeout=1200)
+    command = [sys.executable, "-m", "benchmarks.realistic", *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1200, cwd=REPO)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
 
@@ -57,7 +57,7 @@ def test_realistic_smoke(tmp_path):
     assert again.count("(exists)") == len(expected)
 
     readme = tmp_path / "README.md"
-    readme.write_text("intro\n<!-- realistic.py table: begin -->\nold\n<!-- realistic.py table: end -->\nrest\n")
+    readme.write_text("intro\n<!-- table realistic: begin -->\nold\n<!-- table realistic: end -->\nrest\n")
     realistic("table", "--out", str(out), "--readme", str(readme))
     summary = json.loads((out / "summary.json").read_text())
     assert summary["runs"] == len(expected)

@@ -20,7 +20,8 @@ def test_side_by_side_smoke(tmp_path):
     result = subprocess.run(
         [
             sys.executable,
-            str(REPO / "benchmarks/side_by_side.py"),
+            "-m",
+            "benchmarks.side_by_side",
             "--smoke",
             "--skip-topaz",
             "--work",
@@ -31,6 +32,7 @@ def test_side_by_side_smoke(tmp_path):
         capture_output=True,
         text=True,
         timeout=900,
+        cwd=REPO,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     results = json.loads((out / "side_by_side_smoke.json").read_text())
@@ -46,10 +48,11 @@ def test_side_by_side_smoke(tmp_path):
 
 def test_scale_smoke(tmp_path):
     result = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks/scale.py"), "--smoke", "--out", str(tmp_path)],
+        [sys.executable, "-m", "benchmarks.scale", "--smoke", "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=900,
+        cwd=REPO,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     dag = {row["n"]: row for row in json.loads((tmp_path / "scale.json").read_text())["dag"]}
@@ -67,10 +70,10 @@ def test_scale_smoke(tmp_path):
 
 def test_accuracy_smoke(tmp_path):
     out = tmp_path / "out"
-    command = [sys.executable, str(REPO / "benchmarks/accuracy.py"), "--datasets", "easy", "--skip-topaz"]
+    command = [sys.executable, "-m", "benchmarks.accuracy", "--datasets", "easy", "--skip-topaz"]
     command += ["--micrographs", "5", "--image-size", "512", "--epochs", "1", "--epoch-size", "2", "--minibatch", "8"]
     command += ["--seeds", "0", "1", "--work", str(tmp_path / "work"), "--out", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=REPO)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = json.loads((out / "accuracy.json").read_text())["datasets"]["easy"]["summary"]
     assert set(summary) == {"pickflow resnet8", "pickflow unet"}
@@ -86,9 +89,9 @@ def test_heldout_smoke(tmp_path):
     simulate += ["--micrographs", "3", "--size", "512", "--particles", "20"]
     subprocess.run(simulate, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=600)
     out = tmp_path / "heldout.json"
-    command = [sys.executable, str(REPO / "benchmarks/heldout.py"), str(tmp_path / "sim"), "--models", "resnet8"]
+    command = [sys.executable, "-m", "benchmarks.heldout", str(tmp_path / "sim"), "--models", "resnet8"]
     command += ["--epochs", "2", "--epoch-size", "2", "--test", "1", "--out", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=REPO)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (run,) = json.loads(out.read_text())
     assert [row["epoch"] for row in run["per_epoch"]] == [1, 2]

@@ -1,5 +1,5 @@
 """Picking while data arrives: adding micrographs to a finished project preprocesses and scores only a few, and
-no job lists every micrograph (benchmarks/incremental.py, dry runs of a simulated finished project)."""
+no job lists every micrograph (benchmarks.incremental, dry runs of a simulated finished project)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ N, ADDED, BATCH_SIZE = 150, 3, 5
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("incremental")
-    argv = [sys.executable, str(REPO / "benchmarks/incremental.py"), "--micrographs", str(N), "--add", str(ADDED)]
+    argv = [sys.executable, "-m", "benchmarks.incremental", "--micrographs", str(N), "--add", str(ADDED)]
     argv += ["--pick", json.dumps({"batch_size": BATCH_SIZE}), "--label", "test", "--out", str(out)]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=1200)
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=1200, cwd=REPO)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return json.loads((out / "incremental-test.json").read_text())
 

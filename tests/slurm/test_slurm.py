@@ -1,8 +1,8 @@
 """The workflow through a real SLURM scheduler (munge + slurmctld + slurmd on this machine, fake GPUs).
 
-tests/slurm/start.sh installs and starts the one-node cluster; the users' profile (profiles/slurm) is used
-unchanged, with only the CI settings given on the command line: partitions through the environment and a
-short first status check. The node advertises 16 CPUs so the profile's production requests fit.
+start.sh beside this file installs and starts the one-node cluster (see README.md here); the users' profile
+(profiles/slurm) is used unchanged, with only the CI settings given on the command line: partitions through the
+environment and a short first status check. The node advertises 16 CPUs so the profile's production requests fit.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pickflow.batches import score_batches
 from tests.workflow.helpers import REPO, make_workdir, snakemake_argv
 
 pytestmark = pytest.mark.slurm
+HARNESS = Path(__file__).resolve().parent  # start.sh, stop.sh and common.sh of the local cluster
 
 THREADS = ["--set-threads", "train=2", "cv_train=2", "score=2"]
 CI_ONLY = ["--slurm-init-seconds-before-status-checks", "1", "--latency-wait", "5", "--verbose"]
@@ -40,12 +41,10 @@ def slurm():
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         pytest.skip("a local SLURM needs root and apt-get (Debian) to install slurmctld/slurmd/munge")
     env = {**os.environ, **SLURM_ENV}
-    started = subprocess.run(
-        ["bash", str(REPO / "tests/slurm/start.sh")], env=env, capture_output=True, text=True, timeout=600
-    )
+    started = subprocess.run(["bash", str(HARNESS / "start.sh")], env=env, capture_output=True, text=True, timeout=600)
     assert started.returncode == 0, started.stdout + started.stderr
     yield
-    subprocess.run(["bash", str(REPO / "tests/slurm/stop.sh")], capture_output=True, text=True, timeout=120)
+    subprocess.run(["bash", str(HARNESS / "stop.sh")], capture_output=True, text=True, timeout=120)
 
 
 def snakemake_command(workdir: Path, *args: str) -> list[str]:
