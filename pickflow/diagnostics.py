@@ -20,16 +20,23 @@ TREND_EPOCHS = 3  # "over several epochs": at least this many epochs of opposite
 IMPROVEMENT = 1e-3  # smaller metric changes count as no change
 
 
+def _trained(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The rows of trained epochs (epoch 0, the evaluated starting model of train.init, trained nothing)."""
+    return metrics[metrics["epoch"] > 0]
+
+
 def _split(metrics: pd.DataFrame, split: str) -> pd.DataFrame:
-    return metrics[metrics["split"] == split].sort_values("epoch").reset_index(drop=True)
+    trained = _trained(metrics)
+    return trained[trained["split"] == split].sort_values("epoch").reset_index(drop=True)
 
 
 def underfitting(metrics: pd.DataFrame) -> list[dict]:
     train = _split(metrics, "train")
     objective = train["objective"].to_numpy(float)
-    accuracy = metrics.groupby("epoch")["accuracy"].min().to_numpy(float)
+    trained = _trained(metrics)
+    accuracy = trained.groupby("epoch")["accuracy"].min().to_numpy(float)
     reasons = []
-    if np.isnan(objective).any() or np.isnan(metrics["loss"].to_numpy(float)).any():
+    if np.isnan(objective).any() or np.isnan(trained["loss"].to_numpy(float)).any():
         reasons.append("the loss became NaN")
     elif len(objective) and objective.min() >= UNDERFIT_LOSS:
         reasons.append(f"the training loss stayed >= {UNDERFIT_LOSS:g} (lowest {objective.min():.4g})")
@@ -132,6 +139,20 @@ def no_picks(metrics: pd.DataFrame, n_picks: int | None) -> list[dict]:
     return []
 
 
+def start_kept(summary: TrainSummary) -> list[dict]:
+    """Training from a model file, when no epoch beat the start on the held-out metric."""
+    if summary.best_epoch != 0 or summary.init.init == "scratch":
+        return []
+    return [
+        {
+            "id": "start_kept",
+            "message": "No epoch beat the starting model on the held-out micrographs, so the starting model "
+            "(train.init) was kept: lower train.learning_rate, or label more particles, for training to help.",
+            "evidence": f"held-out {summary.selection_metric} was highest at epoch 0 (before training)",
+        }
+    ]
+
+
 def prior_checks(metrics: pd.DataFrame, summary: TrainSummary) -> list[dict]:
     findings = []
     if summary.loss_fell_back_to_pn:
@@ -189,6 +210,7 @@ def diagnose(
         + overfitting(metrics, summary.best_epoch)
         + epochs_advice(metrics, TrainConfig.from_dict(summary.config).selection_metric)
         + no_picks(metrics, n_picks)
+        + start_kept(summary)
         + prior_checks(metrics, summary)
         + setup_checks(summary, particle_diameter_px)
     )

@@ -123,6 +123,9 @@ class Dataset:
         return {"split": names.hexdigest(), "micrographs": pixels.hexdigest(), "labels": labels.hexdigest()}
 
 
+EvalSets = list[tuple[str, Dataset, list[np.ndarray]]]  # (split name, micrographs, label discs) evaluated
+
+
 def resume_fingerprint(cfg: TrainConfig, train_data: Dataset, eval_data: Dataset | None) -> dict[str, str]:
     """What a resume state must have been written with: the settings and the content of the inputs
     (which micrographs train and evaluate, their pixels, their labels)."""
@@ -331,6 +334,8 @@ def train(
     )
     forward = torch.compile(model) if cfg.compile else model  # shares the weights; evaluation uses ``model``
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+    if state.epoch == 0 and cfg.init != "scratch":
+        evaluate_start(cfg, state, evaluated, loss, device)
     model.train()
     progress = Progress(cfg.epochs, done=state.epoch)
     for epoch in range(state.epoch + 1, cfg.epochs + 1):
@@ -342,10 +347,7 @@ def train(
             "train_seconds": time.perf_counter() - started,
             "objective": objective_mean,
         }
-        for split, data, pos in evaluated:
-            t0 = time.perf_counter()
-            values = evaluate(model, data, pos, cfg, loss.pi, loss.p_obs, device)
-            state.rows.append({**common, "split": split, **values, "eval_seconds": time.perf_counter() - t0})
+        evaluate_epoch(cfg, state, evaluated, loss, device, common)
         state.epoch = epoch
         if cfg.keep_epoch == "last" or select_best_epoch(pd.DataFrame(state.rows), cfg.selection_metric) == epoch:
             state.best = {"epoch": epoch, "state": copy.deepcopy(model.state_dict())}
@@ -412,7 +414,7 @@ def optimizer_and_schedule(
 
 def evaluation_sets(
     cfg: TrainConfig, train_data: Dataset, train_pos: list[np.ndarray], eval_data: Dataset | None
-) -> list[tuple[str, Dataset, list[np.ndarray]]]:
+) -> EvalSets:
     """What every epoch evaluates: the first ``max_train_eval_micrographs`` training micrographs, and the
     held-out ones."""
     k = min(cfg.max_train_eval_micrographs, len(train_data.images))
@@ -456,6 +458,31 @@ def train_epoch(
         state.scheduler.step()
         objectives.append(loss.item())
     return float(np.mean(objectives))
+
+
+def evaluate_epoch(
+    cfg: TrainConfig, state: TrainState, evaluated: EvalSets, loss: LossChoice, device: torch.device, common: dict
+) -> None:
+    """Evaluate the model on each of ``evaluated`` and append a metrics row per split."""
+    for split, data, pos in evaluated:
+        t0 = time.perf_counter()
+        values = evaluate(state.model, data, pos, cfg, loss.pi, loss.p_obs, device)
+        state.rows.append({**common, "split": split, **values, "eval_seconds": time.perf_counter() - t0})
+
+
+def evaluate_start(
+    cfg: TrainConfig, state: TrainState, evaluated: EvalSets, loss: LossChoice, device: torch.device
+) -> None:
+    """Evaluate the starting model (train.init) as epoch 0 and keep it until an epoch beats it on the held-out
+    metric, so that fine-tuning that goes astray never ends below where it started."""
+    common = {"epoch": 0, "lr": 0.0, "train_seconds": 0.0, "objective": float("nan")}
+    evaluate_epoch(cfg, state, evaluated, loss, device, common)
+    state.best = {"epoch": 0, "state": copy.deepcopy(state.model.state_dict())}
+    log.info(
+        "epoch 0 (the start, %s): %s",
+        cfg.init,
+        " ".join(f"{r['split']}: ap={r['ap']:.3f}" for r in state.rows[-len(evaluated) :]),
+    )
 
 
 def log_epoch(progress: Progress, common: dict, rows: list[dict]) -> None:
@@ -517,6 +544,13 @@ def finish(
     if not eval_data:
         log.warning(
             "no held-out micrographs: the last epoch is used (set split.test_fraction > 0 to select the best epoch)"
+        )
+    if state.best["epoch"] == 0 and cfg.epochs > 0 and cfg.keep_epoch == "best":
+        log.warning(
+            "no epoch beat the starting model (train.init: %s) on the held-out %s: the starting model is kept. "
+            "Lower train.learning_rate, or label more particles, for training to help.",
+            cfg.init,
+            cfg.selection_metric,
         )
     model.load_state_dict(state.best["state"])
     summary = TrainSummary(

@@ -18,6 +18,7 @@ from pickflow.config import (
     train_params,
     validate,
 )
+from pickflow.diagnostics import diagnose
 from pickflow.errors import InputError, TrainingError
 from pickflow.models import ModelConfig
 from pickflow.models.general import (
@@ -178,6 +179,22 @@ def test_training_starts_from_the_init_weights_and_records_them(tmp_path):
         train(tiny_config(init=path, model={"name": "conv31", "units": 4}), synthetic(0), synthetic(1), CPU)
 
 
+def test_the_start_is_evaluated_as_epoch_0_and_kept_when_no_epoch_beats_it(tmp_path, caplog):
+    path = earlier_model(tmp_path, name="conv31", units=8)
+    start = load_model(path, CPU)[0].state_dict()
+    cfg = tiny_config(init=path, init_sha256=file_sha256(path), learning_rate=1e-12, epochs=2)
+    result = train(cfg, synthetic(0), synthetic(1), CPU)
+    assert list(result.metrics.loc[result.metrics["split"] == "test", "epoch"]) == [0, 1, 2]
+    assert result.summary.best_epoch == 0  # a tie with the start goes to the start
+    for name, value in result.model.named_parameters():
+        assert torch.equal(value, start[name]), name
+    assert "no epoch beat the starting model" in caplog.text
+    findings = diagnose(result.metrics, result.summary, 10.0, None)
+    assert [f["id"] for f in findings if f["id"] in ("start_kept", "underfitting")] == ["start_kept"]
+    scratch = train(tiny_config(epochs=1), synthetic(0), synthetic(1), CPU)
+    assert scratch.metrics["epoch"].min() == 1  # random weights are not worth an evaluation
+
+
 # --- general beats scratch -----------------------------------------------------------------------------
 
 
@@ -212,5 +229,5 @@ def test_general_start_beats_scratch_at_a_tiny_budget(family):
             model=ModelConfig(name=family), expected_particles=45, particle_radius=12.0, init=init, seed=0, **budget
         )
         metrics = train(cfg, train_set, test_set, CPU).metrics
-        ap[init] = float(metrics.loc[metrics["split"] == "test", "ap"].iloc[0])  # against every particle
+        ap[init] = float(metrics.loc[metrics["split"] == "test", "ap"].iloc[-1])  # after training; every particle
     assert ap["general"] >= ap["scratch"] + 0.3, ap
