@@ -43,7 +43,8 @@ def score_micrographs(
         key = micrograph_key(path)
         meta = json.loads(Path(path).with_suffix(".json").read_text())
         statistics.append({k: meta[k] for k in ("micrograph", "normalization", "output")})
-        score = score_image(model, read_micrograph(path), dev, params["stride"], params["tile"])
+        image = read_micrograph(path)
+        score = score_image(model, image, dev, params["stride"], params["tile"], params["average_symmetries"])
         ys, xs, sc = extract_candidates(score, params)
         y_pre, x_pre = ys * params["stride"], xs * params["stride"]
         scale_y, scale_x = meta["scale"]
