@@ -14,7 +14,8 @@ Methods (``run``), each at the same budget (epochs x updates x minibatch, learni
 - ``topaz_general``: ``topaz extract -m resnet16`` (its pretrained general model), no training;
 - ``pickflow_default``: pickflow's defaults (``train.init`` as the schema sets it: the general model);
 - ``pickflow_scratch``: ``train.init: scratch``;
-- ``pickflow_nolabel``: no labels, no training: the shipped general model picks.
+- ``pickflow_nolabel``: no labels, no training: the shipped general model picks;
+- ``pickflow_nolabel_sym8``: the same with ``pick.average_symmetries: true`` (the mean score map of the 8 views).
 The epoch is chosen on the validation micrographs (a part of the labeled training micrographs): Topaz by its
 own test AUPRC, pickflow by its own held-out metric. Every candidate is scored (pickflow: all candidates of
 ``pickflow score``; Topaz: ``extract -t -10``), in full-size pixels, by one scorer (pickflow.evaluation: one-to-one
@@ -98,9 +99,12 @@ METHODS = (
     "pickflow_scratch",
     "topaz_general",
     "pickflow_nolabel",
+    "pickflow_nolabel_sym8",
     "topaz_scratch",
 )
-SEEDLESS = ("topaz_general", "pickflow_nolabel")  # no training: one run, no seed
+NOLABEL = ("pickflow_nolabel", "pickflow_nolabel_sym8")  # the shipped general model picks
+SEEDLESS = ("topaz_general", *NOLABEL)  # no training: one run, no seed
+SYMMETRIES = ("pickflow_nolabel_sym8",)  # pick.average_symmetries: true
 
 
 # ------------------------------------------------------------------------------------------------ data sets
@@ -215,9 +219,11 @@ def run_pickflow(data: dict, parts: dict, method: str, family: str, seed: int, a
     config["train"].update({k: v for k, v in train.items() if v is not None})
     # NMS down to the candidate threshold for every family (what pick.method auto does; blobs at logit 0 cap recall).
     config["pick"] = {"method": "nms", "device": "cpu", "threads": args.threads}
+    config["pick"]["average_symmetries"] = method in SYMMETRIES
     config_path = write_config(out, config)
     result: dict = {"train_wall_s": None, "budget": budget(args, family)}
-    if method == "pickflow_nolabel":
+    result["average_symmetries"] = config["pick"]["average_symmetries"]
+    if method in NOLABEL:
         model = general_model_path(family)
         result.update(budget=None, init={"init": "general", "path": str(model), "sha256": file_sha256(model)})
     else:
@@ -341,7 +347,7 @@ def run_one(name: str, method: str, family: str, seed: int | None, args: argpars
     if path.exists() and not args.force:
         print(f"skip {path.name} (exists)", flush=True)
         return path
-    if method in ("pickflow_default", "pickflow_nolabel") and not has_general_model(family):
+    if method in ("pickflow_default", *NOLABEL) and not has_general_model(family):
         print(f"skip {path.name}: no general {family} model ships yet (pickflow/general/)", flush=True)
         return path
     data = dataset(name, Path(args.work))

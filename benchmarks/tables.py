@@ -33,6 +33,7 @@ REALISTIC_LABELS = {
     "pickflow_default": "pickflow defaults (`train.init: general`)",
     "pickflow_scratch": "pickflow, `train.init: scratch`",
     "pickflow_nolabel": "pickflow general model, no labels, no training",
+    "pickflow_nolabel_sym8": "pickflow general model, no labels, no training, `pick.average_symmetries: true`",
 }
 
 

@@ -544,6 +544,7 @@ def pick_params(config: dict) -> dict:
         "edge": int(math.ceil(p["edge"] / pixel)),
         "stride": p["stride"],
         "tile": p["tile"],
+        "average_symmetries": p["average_symmetries"],
     }
 
 

@@ -44,7 +44,9 @@ def score_micrographs(
         key = micrograph_key(path)
         meta = read_meta(path)
         statistics.append({k: meta[k] for k in ("micrograph", "normalization", "output")})
-        score = score_image(model, read_preprocessed(path), dev, params["stride"], params["tile"])
+        score = score_image(
+            model, read_preprocessed(path), dev, params["stride"], params["tile"], params["average_symmetries"]
+        )
         ys, xs, sc = extract_candidates(score, params)
         y_pre, x_pre = ys * params["stride"], xs * params["stride"]
         scale_y, scale_x = meta["scale"]

@@ -26,7 +26,7 @@ def realistic(*args: str) -> str:
 def test_realistic_smoke(tmp_path):
     work, out = str(tmp_path / "work"), tmp_path / "out"
     realistic("data", "smoke", "--processes", "2", "--work", work)
-    methods = ["pickflow_scratch", "pickflow_default", "pickflow_nolabel"]
+    methods = ["pickflow_scratch", "pickflow_default", "pickflow_nolabel", "pickflow_nolabel_sym8"]
     run = ["run", "smoke", "--methods", *methods, "--families", "resnet8", "unet", "--seeds", "0", "1", *TINY]
     first = realistic(*run, "--work", work, "--out", str(out))
 
@@ -35,7 +35,7 @@ def test_realistic_smoke(tmp_path):
     for family in ("resnet8", "unet"):
         if has_general_model(family):
             expected |= {f"smoke__pickflow_default__{family}__seed{s}.json" for s in (0, 1)}
-            expected.add(f"smoke__pickflow_nolabel__{family}__seed-.json")
+            expected |= {f"smoke__{m}__{family}__seed-.json" for m in ("pickflow_nolabel", "pickflow_nolabel_sym8")}
         else:
             assert f"smoke__pickflow_nolabel__{family}__seed-.json: no general {family} model ships" in first
     assert set(runs) == expected
@@ -44,7 +44,8 @@ def test_realistic_smoke(tmp_path):
         assert 0 <= record["average_precision"] <= 1 and 0 <= record["best_f1"] <= 1
         assert record["particles"] > 0 and record["split"]["test"] == [f"sim_{i:04d}" for i in range(16, 24)]
         assert len(record["split"]["train"]) == 12 and len(record["split"]["val"]) == 4
-        if record["method"] == "pickflow_nolabel":
+        assert record["average_symmetries"] is (record["method"] == "pickflow_nolabel_sym8")
+        if record["method"].startswith("pickflow_nolabel"):
             assert record["seed"] is None and record["train_wall_s"] is None and record["budget"] is None
         else:
             assert record["train_wall_s"] > 0 and record["budget"]["epochs"] == 1
