@@ -36,15 +36,16 @@ from .scoring import score_image
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainConfig:
-    """Everything that determines a training run (saved beside its outputs)."""
+    """Everything that determines a training run (saved beside its outputs). A train.* setting has the schema's
+    default, or none where the schema requires it (tests/unit/test_schema_defaults.py); keyword arguments only."""
 
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: str = "auto"  # auto: GE-binomial for resnet/conv, PN (weighted cross-entropy) for unet
     slack: float = -1.0
     l2: float = 0.0
-    expected_particles: float = 300.0
+    expected_particles: float  # per micrograph; required, as in the schema
     label_radius: float = 3.0
     class_weights: bool | None = None  # None: on for PN only
     minibatch_size: int | None = None  # None: 256 crops (resnet/conv) or 1 patch (unet)
@@ -57,7 +58,7 @@ class TrainConfig:
     seed: int = 0
     selection_metric: str = "ap"
     particle_radius: float = 10.0  # preprocessed px: NMS and matching radius for particle AP
-    eval_stride: int = 1
+    eval_stride: int = 2
     candidate_threshold: float = -6.0
     max_train_eval_micrographs: int = 4
     keep_epoch: str = "best"  # best: highest selection_metric on the held-out set; last: the final epoch
