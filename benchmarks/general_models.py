@@ -249,7 +249,13 @@ def evaluate_family(work: Path, family: str, threads: int, n_lowsnr: int) -> dic
         ("lowsnr", heldout_lowsnr(work, n_lowsnr), "every simulated particle"),
         ("demo", demo_set(), "the expert's partial labels (precision underestimated)"),
     ):
-        cfg = TrainConfig(model=ModelConfig(name=family), particle_radius=PARTICLE_PIXELS / 2, eval_stride=1)
+        expected = data.n_labels / len(data.images)  # for recall_at_expected; the AP kept here does not use it
+        cfg = TrainConfig(
+            model=ModelConfig(name=family),
+            expected_particles=expected,
+            particle_radius=PARTICLE_PIXELS / 2,
+            eval_stride=1,
+        )
         values = evaluate(model, data, data.positives(LABEL_RADIUS), cfg, 1.0, 1.0, device)
         result["sets"][name] = {
             "ap": values["ap"],

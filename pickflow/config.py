@@ -9,12 +9,13 @@ from __future__ import annotations
 import copy
 import logging
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import jsonschema
+import jsonschema.validators  # loaded by `import jsonschema` too, but a type checker sees it only when named
 import yaml
 
 from .errors import InputError
@@ -95,8 +96,13 @@ def _schema_error(error: jsonschema.ValidationError) -> str:
     """One line for a schema violation: the key, what is wrong, what to do."""
     where = _key_path(error.absolute_path)
     if error.validator == "required":
-        missing = [name for name in error.validator_value if name not in error.instance]
-        described = error.schema["properties"][missing[0]].get("description")
+        # A "required" error holds the required names, the object lacking one and the object schema; jsonschema
+        # annotates these attributes for every validator (a schema may be a boolean) and for errors built unset.
+        required = cast(list[str], error.validator_value)
+        instance = cast(Mapping[str, Any], error.instance)
+        object_schema = cast(Mapping[str, Any], error.schema)
+        missing = [name for name in required if name not in instance]
+        described = object_schema["properties"][missing[0]].get("description")
         key = f"{where}.{missing[0]}" if where else missing[0]
         return f"{key}: missing; set it in config.yaml" + (f" ({described})" if described else "")
     if error.validator == "additionalProperties":

@@ -94,7 +94,7 @@ def _from_json(tp: Any, value: Any, source: str, key: str) -> Any:
         return _from_json(inner, value, source, key)
     if isinstance(tp, type) and issubclass(tp, Record):
         return tp.from_json(value, source, key)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return tp(**_fields_from_json(tp, value, source, key))
     if origin is list:
         if not isinstance(value, list):

@@ -239,6 +239,16 @@ def ctf_2d(
     ).astype(np.float32)
 
 
+# scipy.fft's transforms are uarray multimethods, annotated as returning their dispatch tuple: these say what they
+# return for a NumPy array (single-threaded, as everywhere in the simulator).
+def _rfft2(x: np.ndarray) -> np.ndarray:
+    return cast(np.ndarray, scipy.fft.rfft2(x, workers=1))
+
+
+def _irfft2(x: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    return cast(np.ndarray, scipy.fft.irfft2(x, s=shape, workers=1))
+
+
 # --------------------------------------------------------------------------------------------------
 # Gaussian-blob densities and their projections
 
@@ -255,7 +265,7 @@ class GaussianModel:
 
 def _random_covariances(rng: np.random.Generator, sigmas: np.ndarray) -> np.ndarray:
     """Randomly oriented covariances with principal standard deviations ``sigmas`` (n, 3)."""
-    rot = Rotation.random(len(sigmas), random_state=rng).as_matrix()  # pyright: ignore[reportCallIssue]
+    rot = Rotation.random(len(sigmas), rng=rng).as_matrix()
     return np.einsum("nij,nj,nkj->nik", rot, sigmas**2, rot)
 
 
@@ -626,7 +636,7 @@ def simulate_micrograph(cfg: SimulationConfig, index: int) -> tuple[np.ndarray, 
     p_hat, scale = _scale_to_snr(model, cfg, canvas, phi_particles, optics.ctf, mean_counts)
     if cfg.ice_texture > 0 and scale > 0:
         phi_rest += _ice_texture(rng, cfg, canvas, scene, optics.ctf, mean_counts, scale)
-    contrast = scipy.fft.irfft2(p_hat + scipy.fft.rfft2(phi_rest, workers=1) * optics.ctf, s=canvas.shape, workers=1)
+    contrast = _irfft2(p_hat + _rfft2(phi_rest) * optics.ctf, canvas.shape)
     expected = counts0 * transmission[canvas.crop] * np.maximum(1.0 + scale * contrast[canvas.crop], 0.0)
     image = rng.poisson(expected).astype(np.float32)
     particles, junk = _tables(cfg, canvas, scene)
@@ -656,7 +666,8 @@ class _Canvas:
     @classmethod
     def of(cls, cfg: SimulationConfig) -> _Canvas:
         pad = _padding(cfg)
-        return cls(cfg.image_size, pad, scipy.fft.next_fast_len(cfg.image_size + 2 * pad, real=True))
+        # scipy.fft.next_fast_len is a C function under a documentation stand-in whose body is `pass` (None to pyright).
+        return cls(cfg.image_size, pad, cast(int, scipy.fft.next_fast_len(cfg.image_size + 2 * pad, real=True)))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -702,7 +713,7 @@ def _lay_out(rng: np.random.Generator, cfg: SimulationConfig, canvas: _Canvas) -
     contamination, blobs = _contamination(rng, cfg, canvas.shape, canvas.pad)
     carbon, carbon_info = _carbon(rng, cfg, yy, xx)
     positions, group, is_aggregate = _place_particles(rng, cfg, blobs)
-    rotations = Rotation.random(len(positions), random_state=rng) if len(positions) else None
+    rotations = Rotation.random(len(positions), rng=rng) if len(positions) else None
     junk_positions, junk_radii = _place_junk(rng, cfg, positions)
     return _Scene(
         ice,
@@ -765,7 +776,7 @@ def _background_potential(
     phi = (_CARBON_PHASE * cfg.carbon_thickness) * scene.carbon + _CONTAMINATION_PHASE * scene.contamination
     if len(scene.junk_positions):
         jc, jcov, jd = _junk_gaussians(rng, scene.junk_radii, cfg.pixel_size)
-        jrot = Rotation.random(len(scene.junk_positions), random_state=rng).as_matrix()
+        jrot = Rotation.random(len(scene.junk_positions), rng=rng).as_matrix()
         g = project_gaussians(jc, jcov, jd, jrot, scene.junk_positions + canvas.pad, cfg.pixel_size)
         phi += render_gaussians(canvas.shape, *g)
     return phi
@@ -812,8 +823,8 @@ def _scale_to_snr(
         phi_ref = _render_model(model, cfg, canvas, np.array([[size / 2, size / 2]]), np.eye(3)[None])
     else:
         phi_ref = phi_particles
-    p_hat = scipy.fft.rfft2(phi_ref, workers=1) * h
-    c_ref = scipy.fft.irfft2(p_hat, s=canvas.shape, workers=1)
+    p_hat = _rfft2(phi_ref) * h
+    c_ref = _irfft2(p_hat, canvas.shape)
     footprint = phi_ref > 0.05 * phi_ref.max()
     signal_var = float(np.mean((c_ref[footprint] - c_ref.mean()) ** 2))
     scale = np.sqrt(cfg.snr / (signal_var * mean_counts)) if signal_var > 0 else 0.0

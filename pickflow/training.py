@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from .losses import LossConfig, objective
 from .models import SEGMENTATION, ModelConfig, modelfile
 from .models.general import file_sha256, general_model_path
 from .models.modelfile import Network, build_model, load_model
+from .models.topaz import Picker
 from .prior import class_prior, observed_prior
 from .progress import Progress
 from .records import SCRATCH, Minibatch, ModelInit, TrainSummary
@@ -34,15 +36,16 @@ from .scoring import score_image
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainConfig:
-    """Everything that determines a training run (saved beside its outputs)."""
+    """Everything that determines a training run (saved beside its outputs). A train.* setting has the schema's
+    default, or none where the schema requires it (tests/unit/test_schema_defaults.py); keyword arguments only."""
 
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: str = "auto"  # auto: GE-binomial for resnet/conv, PN (weighted cross-entropy) for unet
     slack: float = -1.0
     l2: float = 0.0
-    expected_particles: float = 300.0
+    expected_particles: float  # per micrograph; required, as in the schema
     label_radius: float = 3.0
     class_weights: bool | None = None  # None: on for PN only
     minibatch_size: int | None = None  # None: 256 crops (resnet/conv) or 1 patch (unet)
@@ -55,7 +58,7 @@ class TrainConfig:
     seed: int = 0
     selection_metric: str = "ap"
     particle_radius: float = 10.0  # preprocessed px: NMS and matching radius for particle AP
-    eval_stride: int = 1
+    eval_stride: int = 2
     candidate_threshold: float = -6.0
     max_train_eval_micrographs: int = 4
     keep_epoch: str = "best"  # best: highest selection_metric on the held-out set; last: the final epoch
@@ -232,6 +235,8 @@ def initial_weights(cfg: TrainConfig, device: torch.device) -> tuple[dict, Model
     """Weights of the init model file and what to record about it; the file must hold the same
     family and architecture settings as ``cfg.model``."""
     path = init_path(cfg)
+    if path is None:
+        raise ValueError("initial_weights: train.init is scratch, so there is no init file")
     loaded, _ = load_model(path, device)
     if loaded.config != cfg.model:
         raise TrainingError(
@@ -395,7 +400,9 @@ def choose_loss(cfg: TrainConfig, train_data: Dataset) -> LossChoice:
 def build_network(cfg: TrainConfig, device: torch.device) -> tuple[Network, ModelInit]:
     """The seeded network of ``cfg.model``, with the weights of ``train.init`` when it is not scratch."""
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.model).to(device, memory_format=torch.channels_last)  # oneDNN's and cuDNN's fast layout
+    model = build_model(cfg.model)
+    # oneDNN's and cuDNN's fast layout; in place. nn.Module.to takes memory_format, but its overloads leave it out.
+    model.to(device, memory_format=torch.channels_last)  # pyright: ignore[reportCallIssue]
     if cfg.init == "scratch":
         return model, SCRATCH
     weights, init = initial_weights(cfg, device)
@@ -428,7 +435,7 @@ def evaluation_sets(
 def train_epoch(
     cfg: TrainConfig,
     state: TrainState,
-    forward: torch.nn.Module,
+    forward: Callable[[torch.Tensor], torch.Tensor],
     sampler: CropSampler | PatchSampler,
     loss_cfg: LossConfig,
     autocast: torch.autocast,
@@ -445,7 +452,7 @@ def train_epoch(
         with autocast:
             logits = forward(inputs).float()  # one logit per label: per crop, or per patch pixel
         loss = objective(loss_cfg, logits[labels], logits[~labels])
-        if cfg.model.autoencoder > 0:
+        if cfg.model.autoencoder > 0 and isinstance(state.model, Picker):  # only a conv can have it (config_errors)
             loss = loss + cfg.model.autoencoder * state.model.reconstruction_error(inputs)
         if not torch.isfinite(loss):
             raise TrainingError(

@@ -14,6 +14,8 @@ real strides (crop mode: unlimited).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -43,7 +45,17 @@ def _crop(x: Tensor, start: int, step: int, shape: torch.Size) -> Tensor:
     return F.avg_pool2d(x, 1, step) if step > 1 else x
 
 
-class _Conv(nn.Module):
+class _Layer(nn.Module):
+    """A feature layer: runs on a ``(step, keep)`` state and knows its (kernel, dilation, stride) geometry."""
+
+    def forward(self, x: Tensor, step: int, keep: int) -> tuple[Tensor, int, int]:
+        raise NotImplementedError
+
+    def geometry(self) -> list[tuple[int, int, int]]:
+        raise NotImplementedError
+
+
+class _Conv(_Layer):
     """Convolution (+ batch norm) (+ activation) that runs strided on crops or dilated when dense."""
 
     def __init__(
@@ -72,7 +84,7 @@ class _Conv(nn.Module):
         return [(self.k, self.dilation, self.stride)]
 
 
-class _Residual(nn.Module):
+class _Residual(_Layer):
     """Two 3x3 convolutions (the second dilated and maybe strided) plus a cropped identity."""
 
     def __init__(self, cin: int, cout: int, dilation: int, stride: int, bn: bool, dropout: float) -> None:
@@ -104,7 +116,7 @@ class _Residual(nn.Module):
         return self.a.geometry() + self.b.geometry()
 
 
-class _Pool(nn.Module):
+class _Pool(_Layer):
     """3x3 pooling with stride 2 (dilated in dense mode)."""
 
     def __init__(self, kind: str) -> None:
@@ -122,18 +134,18 @@ class _Pool(nn.Module):
         return [(3, 1, 2)]
 
 
-def _resnet_layers(cfg: ModelConfig) -> tuple[list[nn.Module], int]:
+def _resnet_layers(cfg: ModelConfig) -> tuple[list[_Layer], int]:
     u, bn, p = cfg.units, cfg.batchnorm, cfg.dropout
     pool = cfg.pooling == "max"
 
-    def down(cin: int, cout: int, dilation: int) -> list[nn.Module]:
+    def down(cin: int, cout: int, dilation: int) -> list[_Layer]:
         # A strided residual block, or (with max pooling) an unstrided one followed by a pool.
         if pool:
             return [_Residual(cin, cout, dilation, 1, bn, p), _Pool("max")]
         return [_Residual(cin, cout, dilation, 2, bn, p)]
 
     if cfg.name == "resnet8":
-        layers: list[nn.Module] = [_Conv(1, u, 7, stride=1 if pool else 2, bn=bn)]
+        layers: list[_Layer] = [_Conv(1, u, 7, stride=1 if pool else 2, bn=bn)]
         layers += [_Pool("max")] if pool else []
         layers += [_Residual(u, u, 2, 1, bn, p), *down(u, 2 * u, 2), _Residual(2 * u, 2 * u, 2, 1, bn, p)]
         layers += [_Conv(2 * u, 4 * u, 5, bn=bn)]
@@ -145,9 +157,9 @@ def _resnet_layers(cfg: ModelConfig) -> tuple[list[nn.Module], int]:
     return layers, 4 * u
 
 
-def _conv_layers(cfg: ModelConfig) -> tuple[list[nn.Module], int]:
+def _conv_layers(cfg: ModelConfig) -> tuple[list[_Layer], int]:
     kernels = _CONV_KERNELS[cfg.name]
-    layers: list[nn.Module] = []
+    layers: list[_Layer] = []
     cin, units = 1, cfg.units
     for i, k in enumerate(kernels):
         last = i == len(kernels) - 1
@@ -173,7 +185,7 @@ class Picker(DenseScorer, nn.Module):
         self.config = cfg
         self.features = nn.ModuleList(layers)
         self.classifier = nn.Conv2d(latent, 1, 1)
-        self.receptive_field = layers_receptive_field(self.features)
+        self.receptive_field = layers_receptive_field(layers)
         self.margin = self.receptive_field // 2
         self.alignment = 1
         self.decoder = _Decoder(latent, self.receptive_field) if cfg.autoencoder > 0 else None
@@ -194,6 +206,8 @@ class Picker(DenseScorer, nn.Module):
 
     def reconstruction_error(self, crops: Tensor) -> Tensor:
         """The autoencoder term: mean over crops of the summed squared reconstruction error."""
+        if self.decoder is None:
+            raise ValueError(f"{self.config.name} was built without the autoencoder term (train.autoencoder is 0)")
         return ((self.decoder(self.embed(crops)) - crops) ** 2).sum(dim=(1, 2, 3)).mean()
 
 
@@ -216,7 +230,7 @@ class _Decoder(nn.Module):
         return self.up(x)[:, :, : self.size, : self.size]
 
 
-def layers_receptive_field(layers: nn.ModuleList) -> int:
+def layers_receptive_field(layers: Iterable[_Layer]) -> int:
     """Receptive field in pixels of built layers, from their (kernel, dilation, stride) geometry (what
     :func:`pickflow.models.architecture.architecture_receptive_field` looks up without building them)."""
     size, jump = 1, 1

@@ -103,16 +103,17 @@ def write_picks(
     for fmt in formats:
         write_format(fmt, picks, outputs, box, micrographs)
     counts = picks.groupby("micrograph").size().reindex(sorted(micrographs), fill_value=0)  # zero-pick micrographs too
-    unusual = unusual_pick_counts(counts.to_dict())
+    per_micrograph = {str(name): int(n) for name, n in counts.items()}
+    unusual = unusual_pick_counts(per_micrograph)
     PickSummary(
         threshold=choice.threshold,
         threshold_mode=choice.mode,
         threshold_reason=choice.reason,
         n_micrographs=int(counts.size),
         n_picks=len(picks),
-        picks_per_micrograph={key: int(n) for key, n in counts.items()},
+        picks_per_micrograph=per_micrograph,
         unusual_pick_counts=UnusualPickCounts(**unusual),
-        overview_micrographs=overview_micrographs(counts.to_dict(), unusual),
+        overview_micrographs=overview_micrographs(per_micrograph, unusual),
         box_size=box,
     ).write(outputs["summary"])
     log.info(

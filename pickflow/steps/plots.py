@@ -49,7 +49,7 @@ def plot_run(inputs: dict, outputs: dict, preprocessed: str, picking_model: str,
                 "image": read_preprocessed(Path(preprocessed) / f"{name}.mrc"),
                 "scale": meta["scale"],
                 "picks": picks[picks["micrograph"] == name],
-                "labels": labels[labels["micrograph"] == name] if name in labeled else None,
+                "labels": labels[labels["micrograph"] == name] if labels is not None and name in labeled else None,
             }
         )
     plots.overlays(panels, particle_radius, outputs["overlays"])

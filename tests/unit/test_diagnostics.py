@@ -60,7 +60,9 @@ SUMMARY = TrainSummary(
     train_micrographs=["a", "b"],
     eval_micrographs=["c"],
     n_train_labels=600,
-    config=asdict(TrainConfig.from_dict({"selection_metric": "ap", "model": {"autoencoder": 0}})),
+    config=asdict(
+        TrainConfig.from_dict({"expected_particles": 300, "selection_metric": "ap", "model": {"autoencoder": 0}})
+    ),
 )
 
 
@@ -129,5 +131,5 @@ def test_receptive_field_and_few_labels():
     found = setup_checks(replace(SUMMARY, n_train_labels=200), particle_diameter_px=80)
     assert ids(found) == ["receptive_field", "few_labels"]
     assert "0.05" in found[1]["message"]  # 10 / 200
-    with_autoencoder = asdict(TrainConfig.from_dict({"model": {"autoencoder": 0.05}}))
+    with_autoencoder = asdict(TrainConfig.from_dict({"expected_particles": 300, "model": {"autoencoder": 0.05}}))
     assert setup_checks(replace(SUMMARY, n_train_labels=200, config=with_autoencoder), 20) == []

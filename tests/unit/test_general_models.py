@@ -226,7 +226,13 @@ def test_general_start_beats_scratch_at_a_tiny_budget(family):
     ap = {}
     for init in ("general", "scratch"):
         cfg = TrainConfig(
-            model=ModelConfig(name=family), expected_particles=45, particle_radius=12.0, init=init, seed=0, **budget
+            model=ModelConfig(name=family),
+            expected_particles=45,
+            particle_radius=12.0,
+            eval_stride=1,
+            init=init,
+            seed=0,
+            **budget,
         )
         metrics = train(cfg, train_set, test_set, CPU).metrics
         ap[init] = float(metrics.loc[metrics["split"] == "test", "ap"].iloc[-1])  # after training; every particle

@@ -46,12 +46,6 @@ OTHER_TRAIN_SETTINGS = {
     "threads": "how fast the job runs: the rule's threads",
     "init": "resolved into TrainConfig.init and init_sha256 by pickflow.config.train_params",
 }
-# Defaults the code still disagrees on: training.py is being reworked on another branch (issue 17.1), so the
-# fix waits for it. strict: once fixed, these xfails fail until the marks are removed.
-OPEN_DISAGREEMENTS = {
-    "expected_particles": "TrainConfig has 300, the schema requires it",
-    "eval_stride": "TrainConfig has 1, the schema 2",
-}
 
 
 def test_model_names_are_the_schemas_and_each_has_one_family():
@@ -83,10 +77,7 @@ def _train_cases():
     for field in dataclasses.fields(TrainConfig):
         if field.name in NOT_TRAIN_SETTINGS:
             continue
-        marks = []
-        if field.name in OPEN_DISAGREEMENTS:
-            marks = [pytest.mark.xfail(reason=OPEN_DISAGREEMENTS[field.name], strict=True)]
-        yield pytest.param(field.name, marks=marks, id=field.name)
+        yield pytest.param(field.name, id=field.name)
 
 
 @pytest.mark.parametrize("field", _train_cases())
