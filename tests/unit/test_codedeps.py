@@ -55,3 +55,12 @@ def test_the_digest_follows_the_content_of_an_imported_module(tmp_path):
     (tmp_path / "pickflow" / "e.py").write_text("import numpy  # edited\n")
     code_digest.cache_clear()
     assert code_digest(script, tmp_path) != before
+
+
+def test_a_digest_extended_by_one_item_equals_the_digest_of_the_whole_list():
+    from pickflow.codedeps import digest_of, digest_of_extended
+
+    head = [{"b": [1, 2.5, None], "a": "x"}, "code"]
+    for last in ["f" * 64, {"k": 1}, None]:
+        assert digest_of_extended(head)(last) == digest_of([*head, last])
+    assert digest_of_extended([])("only") == digest_of(["only"])
