@@ -188,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         measured = measure(project, args)
         result = {
             "label": args.label,
-            "machine": scale.machine() | {"load_average_at_end": " ".join(f"{x:.1f}" for x in os.getloadavg())},
+            "machine": scale.machine(),  # with the load average at the end
             "settings": {
                 "micrographs": args.micrographs,
                 "initial": args.initial,
