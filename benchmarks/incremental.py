@@ -5,7 +5,10 @@ SLURM submissions a whole run of N micrographs takes.
         [--out DIR]
 
 The finished project is made without running anything: every output the dry run plans is created empty (the picks
-summary as minimal JSON) and ``snakemake --touch`` dates them in the order of the DAG. Then ``--add`` micrographs are
+summary as minimal JSON) and ``snakemake --touch --forceall`` dates them in the order of the DAG and records
+Snakemake's metadata of every job (its input files and params), as a real run does. The metadata matters: the input
+micrographs are ancient (their content fingerprints decide reruns, not file times), so what reruns the batch of a new
+micrograph is the changed set of input files of its scoring job, which Snakemake knows only from that metadata. Then ``--add`` micrographs are
 added and a dry run lists the jobs; the micrographs of the planned score jobs are read from their input lists.
 Submissions come from a dry run of a fresh project under profiles/slurm (benchmarks.scale, group jobs count
 once). ``--snakefile`` measures another version of the workflow. Writes OUT/incremental-LABEL.json.
@@ -25,7 +28,7 @@ from pathlib import Path
 from benchmarks import scale
 from benchmarks.common import RESULTS
 
-DIRECTORY_OUTPUTS = {"results/picks/micrographs"}
+DIRECTORY_OUTPUTS = {"results/picks/micrographs", "results/picks/relion"}
 # A results/picks/summary.json with no picks, every key that pickflow.records.PickSummary reads.
 PICKS_SUMMARY = {
     "threshold": 0.0,
@@ -55,7 +58,8 @@ def planned(output: str) -> list[tuple[str, list[str], list[str]]]:
 
 
 def finish_without_running(workdir: Path) -> None:
-    """Create every planned output (empty), then let Snakemake date them in DAG order."""
+    """Create every planned output (empty), then let Snakemake date them in DAG order and record every job's
+    metadata (a plain ``--touch`` touches only the jobs that need to run, none here, and records nothing)."""
     for _, _, outputs in planned(scale.snakemake(workdir, "--dry-run").output):
         for name in outputs:
             path = workdir / name
@@ -64,7 +68,7 @@ def finish_without_running(workdir: Path) -> None:
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(PICKS_SUMMARY) if name == "results/picks/summary.json" else "")
-    scale.snakemake(workdir, "--touch", "--cores", "1")
+    scale.snakemake(workdir, "--touch", "--forceall", "--cores", "1")
     left = planned(scale.snakemake(workdir, "--dry-run").output)
     if left:
         raise RuntimeError(f"the simulated finished project still plans {len(left)} jobs: {left[:3]}")

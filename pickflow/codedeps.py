@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -89,3 +90,17 @@ def code_digest(script: Path, root: Path) -> str:
 def digest_of(value: object) -> str:
     """SHA-256 of a JSON-serializable value (keys sorted)."""
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def digest_of_extended(head: list) -> Callable[[object], str]:
+    """A function of ``last`` that returns ``digest_of([*head, last])``, with the JSON of ``head`` hashed once
+    (for the many digests that share all but their last item)."""
+    text = json.dumps(head, sort_keys=True)
+    start = hashlib.sha256((text[:-1] + ", " if head else "[").encode())
+
+    def digest(last: object) -> str:
+        copy = start.copy()
+        copy.update((json.dumps(last, sort_keys=True) + "]").encode())
+        return copy.hexdigest()
+
+    return digest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -28,7 +29,7 @@ def _expand(pattern: str, base: Path, what: str) -> list[Path]:
     if pattern.endswith(".txt") and path.is_file():
         paths = _listed(path, what)
     else:
-        paths = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+        paths = sorted((Path(p) for p in glob.glob(str(path), recursive=True)), key=lambda p: p.parts)  # as Path order
     if not paths:
         raise InputError(
             f"'{pattern}' matched no {what} (relative to {base}). Fix the path or glob in config.yaml."
@@ -88,7 +89,7 @@ def _check_readable_name(path: Path) -> None:
 
 
 def _check_link(path: Path) -> None:
-    if not path.is_symlink():
+    if not path.is_symlink() or os.path.exists(path):  # one stat for a good link, not a walk of every component
         return
     try:
         path.resolve(strict=True)
@@ -128,13 +129,16 @@ def _is_topaz_table(path: Path) -> bool:
     return TOPAZ_HEADER <= set(first.split())
 
 
-def read_headers(micrographs: dict[str, Path]) -> tuple[dict[str, Header], dict[str, str]]:
+def read_headers(
+    micrographs: dict[str, Path], read: Callable[[Path], Header] = read_header
+) -> tuple[dict[str, Header], dict[str, str]]:
     """Headers of the micrographs that pass the header check, and key -> what is wrong for the others
-    (empty, truncated, unreadable header, several sections). Reads headers only."""
+    (empty, truncated, unreadable header, several sections). Reads headers only, with ``read`` (such as
+    :meth:`pickflow.fingerprint.MicrographCache.header`, which opens only the files that changed)."""
     headers, problems = {}, {}
     for key, path in micrographs.items():
         try:
-            headers[key] = read_header(path)
+            headers[key] = read(path)
         except InputError as exc:
             problems[key] = str(exc)
     return headers, problems

@@ -130,3 +130,12 @@ def test_editing_the_real_unet_module_changes_the_training_and_scoring_digests(t
     code_digest.cache_clear()
     after = {name: code_digest(tmp_path / "scripts" / name, tmp_path) for name in scripts}
     assert [name for name in scripts if after[name] != before[name]] == ["train.py", "score.py"]
+
+
+def test_a_digest_extended_by_one_item_equals_the_digest_of_the_whole_list():
+    from pickflow.codedeps import digest_of, digest_of_extended
+
+    head = [{"b": [1, 2.5, None], "a": "x"}, "code"]
+    for last in ["f" * 64, {"k": 1}, None]:
+        assert digest_of_extended(head)(last) == digest_of([*head, last])
+    assert digest_of_extended([])("only") == digest_of(["only"])

@@ -26,11 +26,6 @@ def measured(tmp_path_factory) -> dict:
     return json.loads((out / "incremental-test.json").read_text())
 
 
-@pytest.mark.xfail(
-    reason="open defect found when the branches were merged: benchmarks/incremental.py's simulated finished project "
-    "no longer matches the content-based rerun checks (0 preprocess jobs planned for the added micrographs)",
-    strict=False,
-)
 def test_adding_micrographs_preprocesses_them_and_rescores_only_their_batches(measured):
     assert measured["preprocess_jobs"] == ADDED
     assert 1 <= measured["score_jobs"] <= 2 * ADDED  # each new micrograph changes its batch or splits it in two
@@ -42,11 +37,6 @@ def test_a_fresh_run_submits_one_scoring_job_per_batch(measured):
     assert measured["fresh_run"]["submissions_per_rule"]["score"] == len(score_batches(names, BATCH_SIZE))
 
 
-@pytest.mark.xfail(
-    reason="open defect found when the branches were merged: benchmarks/incremental.py's simulated finished project "
-    "no longer matches the content-based rerun checks (0 preprocess jobs planned for the added micrographs)",
-    strict=False,
-)
 def test_no_job_lists_every_micrograph(measured):
     """The normalization figure reads one statistics file per scoring batch, not one JSON per micrograph."""
     most = measured["most_inputs_per_rule"]
