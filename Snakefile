@@ -2,7 +2,7 @@
 # Stages: preprocess -> labels -> split -> train -> score -> threshold -> picks -> plots.
 from snakemake.utils import min_version
 
-from pickflow import config as pickflow_config
+from pickflow.workflow import config as pickflow_config
 
 min_version("9.19")
 

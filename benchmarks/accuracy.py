@@ -6,7 +6,7 @@ EVERY simulated particle). For each data set all pickers get the same preprocess
 same partial labels for training, the same split (train / validation for epoch selection / test, the test
 micrographs never used by any picker before scoring) and the same number of updates. pickflow runs once per
 model family (`--models`): resnet8 (32 units, the same model and minibatch of crops as Topaz) and unet (its own
-default minibatch of one patch). Picks on the test micrographs are scored by one scorer (pickflow.evaluation,
+default minibatch of one patch). Picks on the test micrographs are scored by one scorer (pickflow.picking.evaluation,
 one-to-one matching within the particle radius). Reports AP, best F1 with its precision and recall, and training
 wall time, as JSON and a markdown table.
 
@@ -34,8 +34,8 @@ from benchmarks.side_by_side import (
     topaz_train_and_pick,
     write_config,
 )
-from pickflow.evaluation import summarize
-from pickflow.provenance import collect
+from pickflow.picking.evaluation import summarize
+from pickflow.report.provenance import collect
 from pickflow.simulate import preset, write_dataset
 
 TARGET_PIXEL_SIZE = 8.0  # Å per pixel after downsampling (Topaz's advice for ~250 Å particles)

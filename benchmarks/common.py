@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pickflow.micrographs import read_micrograph, write_mrc
+from pickflow.io.micrographs import read_micrograph, write_mrc
 from tests.workflow.helpers import DEMO, REPO
 
 RESULTS = REPO / "benchmarks" / "results"

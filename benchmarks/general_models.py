@@ -33,15 +33,15 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import DEMO_PIXEL_SIZE, WORK, demo_labels
-from pickflow.device import set_threads
-from pickflow.micrographs import read_micrograph
+from pickflow.io.micrographs import read_micrograph
 from pickflow.models import ModelConfig
+from pickflow.models.device import set_threads
 from pickflow.models.general import GENERAL_DIR, NORMALIZE, PARTICLE_PIXELS, file_sha256
 from pickflow.models.modelfile import save_model
-from pickflow.preprocess import preprocess_image
-from pickflow.provenance import collect
+from pickflow.preprocess.image import preprocess_image
+from pickflow.report.provenance import collect
 from pickflow.simulate import SimulationConfig, preset, simulate_micrograph
-from pickflow.training import Dataset, TrainConfig, evaluate, train
+from pickflow.training.loop import Dataset, TrainConfig, evaluate, train
 from tests.workflow.helpers import DEMO
 
 LABEL_RADIUS = 3.0  # preprocessed px: the default train.label_radius, so fine-tuning keeps the same target

@@ -24,13 +24,13 @@ import pandas as pd
 import torch
 
 from benchmarks import tables
-from pickflow import training
-from pickflow.evaluation import summarize
-from pickflow.extract import blob_centroids, nms
-from pickflow.micrographs import read_micrograph
-from pickflow.preprocess import preprocess_image
-from pickflow.scoring import score_image
-from pickflow.training import Dataset, TrainConfig
+from pickflow.io.micrographs import read_micrograph
+from pickflow.picking.evaluation import summarize
+from pickflow.picking.extract import blob_centroids, nms
+from pickflow.picking.scoring import score_image
+from pickflow.preprocess.image import preprocess_image
+from pickflow.training import loop as training
+from pickflow.training.loop import Dataset, TrainConfig
 
 MEASURES = ("ap", "recall_at_expected")
 

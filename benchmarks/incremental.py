@@ -29,7 +29,7 @@ from benchmarks import scale
 from benchmarks.common import RESULTS
 
 DIRECTORY_OUTPUTS = {"results/picks/micrographs", "results/picks/relion"}
-# A results/picks/summary.json with no picks, every key that pickflow.records.PickSummary reads.
+# A results/picks/summary.json with no picks, every key that pickflow.io.records.PickSummary reads.
 PICKS_SUMMARY = {
     "threshold": 0.0,
     "threshold_mode": "value",

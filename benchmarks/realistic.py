@@ -18,7 +18,7 @@ Methods (``run``), each at the same budget (epochs x updates x minibatch, learni
 - ``pickflow_nolabel_sym8``: the same with ``pick.average_symmetries: true`` (the mean score map of the 8 views).
 The epoch is chosen on the validation micrographs (a part of the labeled training micrographs): Topaz by its
 own test AUPRC, pickflow by its own held-out metric. Every candidate is scored (pickflow: all candidates of
-``pickflow score``; Topaz: ``extract -t -10``), in full-size pixels, by one scorer (pickflow.evaluation: one-to-one
+``pickflow score``; Topaz: ``extract -t -10``), in full-size pixels, by one scorer (pickflow.picking.evaluation: one-to-one
 matching within the particle radius). Each picker preprocesses as its users do: Topaz with ``topaz preprocess``
 at its advised ~8 Å/px, pickflow at its general models' scale (24 px per particle diameter; the same for
 ``train.init: scratch``, so that only the start differs).
@@ -47,14 +47,14 @@ from benchmarks.common import RESULTS as ALL_RESULTS
 from benchmarks.common import WORK as ALL_WORK
 from benchmarks.common import demo_dataset, machine
 from benchmarks.side_by_side import link_set, pickflow_command, topaz_train
-from pickflow.config import load_config, preprocess_params
-from pickflow.coordinates import read_table
-from pickflow.evaluation import summarize
-from pickflow.micrographs import read_micrograph, write_mrc
+from pickflow.io.coordinates import read_table
+from pickflow.io.micrographs import read_micrograph, write_mrc
 from pickflow.models.general import PARTICLE_PIXELS, file_sha256, general_model_path, has_general_model
-from pickflow.preprocess import preprocess_image
-from pickflow.provenance import collect
+from pickflow.picking.evaluation import summarize
+from pickflow.preprocess.image import preprocess_image
+from pickflow.report.provenance import collect
 from pickflow.simulate import SimulationConfig, write_dataset
+from pickflow.workflow.config import load_config, preprocess_params
 from tests.workflow.helpers import write_config
 
 WORK = ALL_WORK / "realistic"

@@ -33,8 +33,8 @@ import yaml
 
 from benchmarks.common import RESULTS, cpu_model
 from benchmarks.measure import run_measured
-from pickflow.micrographs import write_mrc
-from pickflow.provenance import git_commit
+from pickflow.io.micrographs import write_mrc
+from pickflow.report.provenance import git_commit
 from tests.workflow.helpers import REPO, job_stats, snakemake_argv, write_config
 
 SNAKEFILE = REPO / "Snakefile"  # the workflow measured: see use_ref() and benchmarks.incremental's --snakefile

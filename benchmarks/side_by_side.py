@@ -4,7 +4,7 @@ Both pickers get the same micrographs (pickflow's preprocessed MRCs for training
 stage measured differs), the same labels, the same split (train / validation for epoch selection / test,
 never used by either picker before scoring), the same model (resnet8, 32 units) and the same training budget
 (updates x minibatch). Each stage runs pickflow and Topaz interleaved, `--repeats` times; medians are reported.
-Held-out particles are scored for both by one scorer (pickflow.evaluation: one-to-one matching within the
+Held-out particles are scored for both by one scorer (pickflow.picking.evaluation: one-to-one matching within the
 particle radius). Results: JSON and a markdown table under --out.
 
     python -m benchmarks.side_by_side                     # full run (install Topaz first: benchmarks/topaz_setup.sh)
@@ -27,9 +27,9 @@ import pandas as pd
 from benchmarks import tables, topaz_cli
 from benchmarks.common import DEMO_PIXEL_SIZE, RESULTS, WORK, demo_labels, demo_raw, machine
 from benchmarks.measure import Run, run_measured
-from pickflow.coordinates import read_table
-from pickflow.evaluation import summarize
-from pickflow.provenance import collect
+from pickflow.io.coordinates import read_table
+from pickflow.picking.evaluation import summarize
+from pickflow.report.provenance import collect
 from tests.workflow import helpers
 from tests.workflow.helpers import REPO
 
@@ -81,8 +81,8 @@ def write_config(work: Path, base: dict, train: dict, pick: dict, name: str = "p
 # ----------------------------------------------------------------------------------------- stages
 LOOP = """
 import sys
-from pickflow.config import load_config, preprocess_params
-from pickflow.preprocessed import write_preprocessed
+from pickflow.workflow.config import load_config, preprocess_params
+from pickflow.preprocess.preprocessed import write_preprocessed
 params = preprocess_params(load_config(sys.argv[1]))
 out = sys.argv[2]
 for raw in sys.argv[3:]:

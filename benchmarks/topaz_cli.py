@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.measure import Run, run_measured
-from pickflow.micrographs import write_mrc
+from pickflow.io.micrographs import write_mrc
 
 DEFAULT_TOPAZ_BIN = Path.home() / ".cache" / "pickflow" / "topaz-venv" / "bin" / "topaz"
 PathLike = str | os.PathLike[str]

@@ -13,18 +13,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .config import box_size, load_config, pick_params, preprocess_params, train_params
 from .errors import InputError
-from .inputs import discover_micrographs
-from .micrographs import micrograph_key
-from .preprocessed import write_preprocessed
-from .records import ThresholdChoice
+from .io.inputs import discover_micrographs
+from .io.micrographs import micrograph_key
+from .io.records import ThresholdChoice
+from .preprocess.preprocessed import write_preprocessed
 from .simulate import PRESETS, SimulationConfig, write_dataset
 from .steps import configure_logging, report_errors
 from .steps.picks import FORMATS, output_paths, read_choice, write_picks
 from .steps.score import score_micrographs
 from .steps.train import train_picker
-from .watch import WATCH_DIR, WatchOptions, watch
+from .workflow.config import box_size, load_config, pick_params, preprocess_params, train_params
+from .workflow.watch import WATCH_DIR, WatchOptions, watch
 
 log = logging.getLogger("pickflow")
 

@@ -46,8 +46,8 @@ import scipy.fft
 import starfile
 from scipy.spatial.transform import Rotation
 
-from .atomic import atomic_path, write_json
-from .micrographs import write_mrc
+from .io.atomic import atomic_path, write_json
+from .io.micrographs import write_mrc
 
 log = logging.getLogger("pickflow.simulate")
 

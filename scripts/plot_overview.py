@@ -1,6 +1,6 @@
 """Snakemake adapter of the rule plot_overview: the overview of many micrographs with their picks (pickflow.steps.plot_overview)."""
 
-from pickflow.preprocessed import mrc_path
+from pickflow.preprocess.preprocessed import mrc_path
 from pickflow.steps import entry
 from pickflow.steps.plot_overview import plot_overview
 

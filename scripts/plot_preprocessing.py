@@ -1,6 +1,6 @@
 """Snakemake adapter of the rule plot_preprocessing: preprocessing figures (pickflow.steps.plot_preprocessing)."""
 
-from pickflow.preprocessed import mrc_path
+from pickflow.preprocess.preprocessed import mrc_path
 from pickflow.steps import entry
 from pickflow.steps.plot_preprocessing import plot_preprocessing
 

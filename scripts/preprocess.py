@@ -1,7 +1,7 @@
-"""Snakemake rule ``preprocess``: one micrograph to its preprocessed JSON record and MRC (pickflow.preprocessed).
+"""Snakemake rule ``preprocess``: one micrograph to its preprocessed JSON record and MRC (pickflow.preprocess.preprocessed).
 By hand: ``pickflow preprocess``."""
 
-from pickflow.preprocessed import write_preprocessed
+from pickflow.preprocess.preprocessed import write_preprocessed
 from pickflow.steps import entry
 
 entry(

@@ -1,7 +1,7 @@
 """Snakemake rule ``score``: one batch of preprocessed micrographs to candidates (pickflow.steps.score).
 By hand: ``pickflow score``."""
 
-from pickflow.preprocessed import mrc_path
+from pickflow.preprocess.preprocessed import mrc_path
 from pickflow.steps import entry
 from pickflow.steps.score import score_micrographs
 

@@ -10,8 +10,8 @@
   with ``torch.load(weights_only=True)`` so that loading a file never runs code.
 - ``general``: the general models shipped in ``pickflow/general/`` (no torch).
 
-Where the networks compute (device, bfloat16, threads) is :mod:`pickflow.device`; scoring whole micrographs
-in tiles is :mod:`pickflow.scoring`.
+Where the networks compute (device, bfloat16, threads) is :mod:`pickflow.models.device`; scoring whole micrographs
+in tiles is :mod:`pickflow.picking.scoring`.
 """
 
 from .architecture import (

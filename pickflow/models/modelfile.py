@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..atomic import atomic_path
 from ..errors import InputError
+from ..io.atomic import atomic_path
 from .architecture import SEGMENTATION, ModelConfig
 from .topaz import Picker
 from .unet import UNet

@@ -3,8 +3,8 @@ metric for every (value, epoch), and the chosen value and epoch."""
 
 from __future__ import annotations
 
-from ..atomic import atomic_path
-from ..crossval import aggregate, choose, read_fold_metrics
+from ..io.atomic import atomic_path
+from ..training.crossval import aggregate, choose, read_fold_metrics
 
 
 def aggregate_folds(metrics: list[str], table_out: str, best_out: str, cv: dict) -> None:

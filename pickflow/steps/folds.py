@@ -3,9 +3,9 @@ stratified by label count, seeded."""
 
 from __future__ import annotations
 
-from ..coordinates import read_table
-from ..crossval import make_folds
-from ..records import Folds, Split
+from ..io.coordinates import read_table
+from ..io.records import Folds, Split
+from ..training.crossval import make_folds
 
 
 def write_folds(labels: str, split: str, output: str, folds: int, seed: int) -> None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..atomic import atomic_path
-from ..coordinates import read_labels
+from ..io.atomic import atomic_path
+from ..io.coordinates import read_labels
 
 
 def convert_labels(coordinates: list[str], meta: list[str], output: str, settings: dict) -> None:
-    """``settings``: keyword arguments of read_labels (pickflow.config.label_params)."""
+    """``settings``: keyword arguments of read_labels (pickflow.workflow.config.label_params)."""
     frames: dict[str, list[float]] = {}  # micrograph: its scale, [y, x]
     for path in meta:
         info = json.loads(Path(path).read_text())

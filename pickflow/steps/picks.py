@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..coordinates import read_table, write_box, write_csv, write_star, write_topaz
-from ..cryosparc import write_particles_cs
 from ..errors import InputError
-from ..micrographs import read_shape
-from ..overview import overview_micrographs, unusual_pick_counts
-from ..records import PickSummary, Threshold, ThresholdChoice, UnusualPickCounts
-from ..relion import write_relion_picks
+from ..io.coordinates import read_table, write_box, write_csv, write_star, write_topaz
+from ..io.cryosparc import write_particles_cs
+from ..io.micrographs import read_shape
+from ..io.records import PickSummary, Threshold, ThresholdChoice, UnusualPickCounts
+from ..io.relion import write_relion_picks
+from ..picking.overview import overview_micrographs, unusual_pick_counts
 
 log = logging.getLogger("pickflow.picks")
 FORMATS = ("star", "relion", "cs", "csv", "topaz", "box")

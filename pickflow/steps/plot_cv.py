@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import plots
-from ..crossval import read_fold_metrics
-from ..records import CrossValidation
+from ..io.records import CrossValidation
+from ..report import plots
+from ..training.crossval import read_fold_metrics
 
 
 def plot_cross_validation(table: str, best: str, metrics: list[str], outputs: dict) -> None:

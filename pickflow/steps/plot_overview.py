@@ -3,11 +3,11 @@ The micrographs shown are those listed in results/picks/summary.json (``overview
 
 from __future__ import annotations
 
-from .. import plots
-from ..coordinates import read_table
-from ..micrographs import micrograph_key
-from ..preprocessed import read_meta, read_preprocessed
-from ..records import PickSummary
+from ..io.coordinates import read_table
+from ..io.micrographs import micrograph_key
+from ..io.records import PickSummary
+from ..preprocess.preprocessed import read_meta, read_preprocessed
+from ..report import plots
 
 
 def plot_overview(summary: str, picks: str, preprocessed: list[str], output: str, radius: float) -> None:

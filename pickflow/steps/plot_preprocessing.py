@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import plots
-from ..micrographs import micrograph_key, read_micrograph
-from ..preprocessed import read_preprocessed
+from ..io.micrographs import micrograph_key, read_micrograph
+from ..preprocess.preprocessed import read_preprocessed
+from ..report import plots
 
 
 def plot_preprocessing(raw: list[str], preprocessed: list[str], normalization: list[str], outputs: dict) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import plots
-from ..coordinates import read_table
-from ..preprocessed import read_preprocessed
-from ..records import PickSummary, Split, Threshold, TrainSummary
+from ..io.coordinates import read_table
+from ..io.records import PickSummary, Split, Threshold, TrainSummary
+from ..preprocess.preprocessed import read_preprocessed
+from ..report import plots
 
 
 def _json(path: str) -> dict:

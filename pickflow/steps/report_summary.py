@@ -10,12 +10,12 @@ from typing import TypeVar
 import pandas as pd
 import yaml
 
-from ..atomic import write_json, write_text
-from ..coordinates import read_table
-from ..diagnostics import diagnose
-from ..provenance import collect
-from ..records import CrossValidation, PickSummary, Record, Split, Threshold, TrainSummary, UnusualPickCounts
-from ..training import TrainConfig
+from ..io.atomic import write_json, write_text
+from ..io.coordinates import read_table
+from ..io.records import CrossValidation, PickSummary, Record, Split, Threshold, TrainSummary, UnusualPickCounts
+from ..report.diagnostics import diagnose
+from ..report.provenance import collect
+from ..training.loop import TrainConfig
 
 log = logging.getLogger("pickflow.report")
 R = TypeVar("R", bound=Record)

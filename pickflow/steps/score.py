@@ -9,14 +9,14 @@ import logging
 
 import pandas as pd
 
-from ..atomic import atomic_path, write_json
-from ..device import resolve_device, set_threads
-from ..extract import extract_candidates, resolve_method
-from ..micrographs import micrograph_key
+from ..io.atomic import atomic_path, write_json
+from ..io.micrographs import micrograph_key
+from ..models.device import resolve_device, set_threads
 from ..models.modelfile import load_model
-from ..preprocessed import read_meta, read_preprocessed
+from ..picking.extract import extract_candidates, resolve_method
+from ..picking.scoring import score_image
+from ..preprocess.preprocessed import read_meta, read_preprocessed
 from ..progress import Progress
-from ..scoring import score_image
 
 log = logging.getLogger("pickflow.score")
 COLUMNS = ["micrograph", "x", "y", "x_pre", "y_pre", "score"]
@@ -33,7 +33,7 @@ def score_micrographs(
 ) -> None:
     """Score ``micrographs`` (preprocessed MRC files, their JSON beside them); write their candidates to ``output``
     and, when given, their normalization statistics to ``normalization``, so that figures read one file per batch.
-    ``params``: pickflow.config.pick_params."""
+    ``params``: pickflow.workflow.config.pick_params."""
     set_threads(threads)
     dev = resolve_device(device)
     model, _ = load_model(model_path, dev)

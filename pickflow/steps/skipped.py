@@ -4,7 +4,7 @@ The list comes from the workflow's header check when it reads the config."""
 
 from __future__ import annotations
 
-from ..atomic import write_json
+from ..io.atomic import write_json
 
 
 def record_skipped(output: str, skipped: dict[str, str]) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..coordinates import read_table
-from ..split import train_test_split
+from ..io.coordinates import read_table
+from ..training.split import train_test_split
 
 
 def split_labels(labels: str, output: str, test_fraction: float, seed: int) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..atomic import atomic_path
-from ..coordinates import read_table
-from ..evaluation import implied_precision, summarize
-from ..records import AtThreshold, HeldOut, Split, Threshold
-from ..threshold import choose_threshold
+from ..io.atomic import atomic_path
+from ..io.coordinates import read_table
+from ..io.records import AtThreshold, HeldOut, Split, Threshold
+from ..picking.evaluation import implied_precision, summarize
+from ..picking.threshold import choose_threshold
 
 PARTIAL_LABELS_NOTE = (
     "Precision and AP are measured against the labels, which are usually partial: picks on unlabeled particles "

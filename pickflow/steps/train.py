@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_path
-from ..coordinates import read_table
-from ..device import resolve_device, set_threads
-from ..micrographs import micrograph_key
+from ..io.atomic import atomic_path
+from ..io.coordinates import read_table
+from ..io.micrographs import micrograph_key
+from ..io.records import CrossValidation, Folds, Provenance, Split
+from ..models.device import resolve_device, set_threads
 from ..models.modelfile import save_model
-from ..preprocessed import read_preprocessed
-from ..provenance import collect
-from ..records import CrossValidation, Folds, Provenance, Split
-from ..training import Dataset, TrainConfig, train
+from ..preprocess.preprocessed import read_preprocessed
+from ..report.provenance import collect
+from ..training.loop import Dataset, TrainConfig, train
 
 log = logging.getLogger("pickflow.train")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pickflow.batches import score_batches
+from pickflow.picking.batches import score_batches
 from tests.workflow.helpers import REPO, make_workdir, snakemake_argv
 
 pytestmark = pytest.mark.slurm

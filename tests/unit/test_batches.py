@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pickflow.batches import score_batches
+from pickflow.picking.batches import score_batches
 
 
 def _names(n: int, start: int = 0) -> list[str]:

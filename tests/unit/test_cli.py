@@ -15,7 +15,7 @@ import pytest
 import torch
 import yaml
 
-from pickflow.micrographs import read_micrograph
+from pickflow.io.micrographs import read_micrograph
 from pickflow.models import ModelConfig
 from pickflow.models.modelfile import save_model
 from pickflow.models.topaz import Picker

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pickflow.codedeps import code_dependencies, code_digest
+from pickflow.workflow.codedeps import code_dependencies, code_digest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,13 +29,27 @@ MODEL_MODULES = {
 
 def test_training_script_depends_on_every_model_module():
     names = _names("train.py")
-    assert MODEL_MODULES | {"training.py", "device.py", "losses.py", "sampling.py", "prior.py", "__init__.py"} <= names
+    assert (
+        MODEL_MODULES
+        | {
+            "training/loop.py",
+            "models/device.py",
+            "training/losses.py",
+            "training/sampling.py",
+            "training/prior.py",
+            "__init__.py",
+        }
+        <= names
+    )
 
 
 def test_scoring_depends_on_the_unet_but_preprocessing_does_not():
-    assert MODEL_MODULES | {"scoring.py", "device.py", "extract.py"} <= _names("score.py")
+    assert MODEL_MODULES | {"picking/scoring.py", "models/device.py", "picking/extract.py"} <= _names("score.py")
     preprocess = _names("preprocess.py")
-    assert "preprocess.py" in preprocess and not {"models/unet.py", "models/topaz.py", "training.py"} & preprocess
+    assert (
+        "preprocess/image.py" in preprocess
+        and not {"models/unet.py", "models/topaz.py", "training/loop.py"} & preprocess
+    )
 
 
 def _package(root: Path) -> Path:
@@ -133,7 +147,7 @@ def test_editing_the_real_unet_module_changes_the_training_and_scoring_digests(t
 
 
 def test_a_digest_extended_by_one_item_equals_the_digest_of_the_whole_list():
-    from pickflow.codedeps import digest_of, digest_of_extended
+    from pickflow.workflow.codedeps import digest_of, digest_of_extended
 
     head = [{"b": [1, 2.5, None], "a": "x"}, "code"]
     for last in ["f" * 64, {"k": 1}, None]:

@@ -10,8 +10,8 @@ import re
 import pytest
 import yaml
 
-from pickflow.config import load_config
 from pickflow.errors import InputError
+from pickflow.workflow.config import load_config
 from tests.workflow.helpers import TINY_CONFIG, merge
 
 
@@ -86,7 +86,7 @@ def test_a_yaml_syntax_error_names_file_and_line(tmp_path):
 
 
 def _validated(**overrides) -> dict:
-    from pickflow.config import validate
+    from pickflow.workflow.config import validate
 
     return validate(merge(TINY_CONFIG, overrides))
 
@@ -94,9 +94,9 @@ def _validated(**overrides) -> dict:
 def test_each_step_gets_exactly_the_settings_it_takes():
     import inspect
 
-    from pickflow.config import folds_params, split_params
     from pickflow.steps.folds import write_folds
     from pickflow.steps.split import split_labels
+    from pickflow.workflow.config import folds_params, split_params
 
     config = _validated()
     assert set(split_params(config)) == set(inspect.signature(split_labels).parameters) - {"labels", "output"}
@@ -105,7 +105,7 @@ def test_each_step_gets_exactly_the_settings_it_takes():
 
 
 def test_the_cross_validation_params_hold_the_values_tried():
-    from pickflow.config import cv_params
+    from pickflow.workflow.config import cv_params
 
     ranged = {"enabled": True, "parameter": "learning_rate", "initial": 0.001, "increment": 0.001, "count": 2}
     assert cv_params(_validated(cv=ranged)) == {
@@ -127,13 +127,13 @@ def test_the_cross_validation_params_hold_the_values_tried():
     ],
 )
 def test_the_report_settings_ignore_edits_that_change_no_result(edit):
-    from pickflow.config import report_settings
+    from pickflow.workflow.config import report_settings
 
     assert report_settings(_validated(**edit)) == report_settings(_validated())
 
 
 def test_the_report_settings_follow_edits_that_change_results():
-    from pickflow.config import report_settings
+    from pickflow.workflow.config import report_settings
 
     shown = report_settings(_validated())
     assert shown["train"]["epochs"] == 3 and "threads" not in shown["train"] and shown["cv"] == {"enabled": False}
@@ -145,5 +145,7 @@ def test_the_config_checks_import_no_torch():
     import subprocess
     import sys
 
-    code = "import sys, pickflow.config, pickflow.models, pickflow.models.general; print('torch' in sys.modules)"
+    code = (
+        "import sys, pickflow.workflow.config, pickflow.models, pickflow.models.general; print('torch' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"

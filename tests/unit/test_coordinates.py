@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 import starfile
 
-from pickflow.atomic import atomic_path
-from pickflow.coordinates import (
+from pickflow.errors import InputError
+from pickflow.io.atomic import atomic_path
+from pickflow.io.coordinates import (
     check_inside,
     detect_format,
     read_coordinate_file,
@@ -23,9 +24,8 @@ from pickflow.coordinates import (
     write_star,
     write_topaz,
 )
-from pickflow.errors import InputError
-from pickflow.inputs import load_checked_labels
-from pickflow.micrographs import read_shape
+from pickflow.io.inputs import load_checked_labels
+from pickflow.io.micrographs import read_shape
 
 KEY = "Ucsf_stack_1142_DW"
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 from cryosparc.dataset import Dataset
 
-from pickflow.coordinates import read_coordinate_file
-from pickflow.cryosparc import write_particles_cs
-from pickflow.micrographs import read_shape
+from pickflow.io.coordinates import read_coordinate_file
+from pickflow.io.cryosparc import write_particles_cs
+from pickflow.io.micrographs import read_shape
 
 
 def test_particles_cs_reads_back_as_pickflows_coordinates(tmp_path, real_mrc, real_star):

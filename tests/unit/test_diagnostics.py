@@ -7,7 +7,8 @@ from dataclasses import asdict, replace
 import numpy as np
 import pandas as pd
 
-from pickflow.diagnostics import (
+from pickflow.io.records import SCRATCH, Minibatch, TrainSummary
+from pickflow.report.diagnostics import (
     diagnose,
     epochs_advice,
     no_picks,
@@ -16,8 +17,7 @@ from pickflow.diagnostics import (
     setup_checks,
     underfitting,
 )
-from pickflow.records import SCRATCH, Minibatch, TrainSummary
-from pickflow.training import TrainConfig
+from pickflow.training.loop import TrainConfig
 
 
 def table(

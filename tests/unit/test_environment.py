@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from pickflow.provenance import git_commit
+from pickflow.report.provenance import git_commit
 
 REPO = Path(__file__).resolve().parents[2]
 CONDA_NAMES = {"torch": "pytorch"}

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pickflow.evaluation import (
+from pickflow.io.records import ThresholdChoice
+from pickflow.picking.evaluation import (
     average_precision,
     implied_precision,
     match_micrograph,
@@ -16,8 +17,7 @@ from pickflow.evaluation import (
     recall_at_count,
     summarize,
 )
-from pickflow.records import ThresholdChoice
-from pickflow.threshold import choose_threshold
+from pickflow.picking.threshold import choose_threshold
 
 
 def test_two_picks_one_label_gives_one_match():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from pickflow.extract import (
+from pickflow.picking.extract import (
     blob_centroids,
     candidate_mask,
     disk_maximum,

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from pickflow.errors import InputError
-from pickflow.fingerprint import MicrographCache, cached_fingerprints, fingerprint
-from pickflow.micrographs import Header, write_mrc
+from pickflow.io.micrographs import Header, write_mrc
+from pickflow.workflow.fingerprint import MicrographCache, cached_fingerprints, fingerprint
 
 
 def test_fingerprint_follows_content_not_file_times(tmp_path, rng):
@@ -38,7 +38,7 @@ def test_the_cache_is_reused_only_while_the_stat_is_unchanged(tmp_path, rng):
 
 
 def test_an_unchanged_micrographs_header_is_never_opened_again(tmp_path, rng, monkeypatch):
-    import pickflow.fingerprint as module
+    import pickflow.workflow.fingerprint as module
 
     good, bad = tmp_path / "good.mrc", tmp_path / "bad.mrc"
     write_mrc(good, rng.normal(size=(48, 64)).astype(np.float32), 2.5)

@@ -11,15 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from pickflow.config import (
-    init_choice,
-    preprocess_params,
-    preprocessed_pixel_size,
-    train_params,
-    validate,
-)
-from pickflow.diagnostics import diagnose
 from pickflow.errors import InputError, TrainingError
+from pickflow.io.records import ModelInit
 from pickflow.models import ModelConfig
 from pickflow.models.general import (
     GENERAL_DIR,
@@ -29,10 +22,17 @@ from pickflow.models.general import (
     general_model_path,
 )
 from pickflow.models.modelfile import build_model, load_model, save_model
-from pickflow.preprocess import preprocess_image
-from pickflow.records import ModelInit
+from pickflow.preprocess.image import preprocess_image
+from pickflow.report.diagnostics import diagnose
 from pickflow.simulate import SimulationConfig, select_labels, simulate_micrograph
-from pickflow.training import Dataset, TrainConfig, train
+from pickflow.training.loop import Dataset, TrainConfig, train
+from pickflow.workflow.config import (
+    init_choice,
+    preprocess_params,
+    preprocessed_pixel_size,
+    train_params,
+    validate,
+)
 from tests.unit.test_training import synthetic, tiny_config
 
 CPU = torch.device("cpu")

@@ -13,7 +13,7 @@ import tifffile
 from PIL import Image
 
 from pickflow.errors import InputError
-from pickflow.micrographs import micrograph_key, read_micrograph, read_shape, write_mrc
+from pickflow.io.micrographs import micrograph_key, read_micrograph, read_shape, write_mrc
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -175,7 +175,7 @@ def test_lzw_tiff_without_imagecodecs_names_the_missing_codec(tmp_path, rng):
     tifffile.imwrite(tmp_path / "lzw.tif", rng.integers(0, 9, size=(8, 8)).astype(np.uint16), compression="lzw")
     code = (
         "import sys; sys.modules['imagecodecs'] = None\n"
-        "from pickflow.micrographs import read_micrograph\n"
+        "from pickflow.io.micrographs import read_micrograph\n"
         "from pickflow.errors import InputError\n"
         "try:\n    read_micrograph(sys.argv[1])\nexcept InputError as exc:\n    print(exc)\n"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pickflow.overview import overview_micrographs, unusual_pick_counts
+from pickflow.picking.overview import overview_micrographs, unusual_pick_counts
 
 
 def test_counts_far_from_the_median_are_flagged_by_the_robust_spread():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pickflow import plots
-from pickflow.records import AtThreshold, HeldOut, Threshold
+from pickflow.io.records import AtThreshold, HeldOut, Threshold
+from pickflow.report import plots
 
 
 def _text(fig) -> str:

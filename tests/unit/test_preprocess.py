@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pickflow.preprocess import (
+from pickflow.preprocess.image import (
     fit_gmm,
     fourier_resample,
     micrograph_rng,

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from pickflow.errors import InputError
-from pickflow.micrographs import write_mrc
-from pickflow.preprocessed import read_meta, read_preprocessed, write_preprocessed
+from pickflow.io.micrographs import write_mrc
+from pickflow.preprocess.preprocessed import read_meta, read_preprocessed, write_preprocessed
 
 PARAMS = {"pixel_size": 2.0, "downsample": 2, "target_pixel_size": None, "lowpass": None, "normalize": "gmm", "seed": 3}
 

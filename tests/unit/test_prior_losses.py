@@ -8,9 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from pickflow.config import check_prior, validate
 from pickflow.errors import InputError
-from pickflow.losses import (
+from pickflow.training.losses import (
     DEFAULT_SLACK,
     LOSSES,
     LossConfig,
@@ -20,7 +19,8 @@ from pickflow.losses import (
     objective,
     pn_loss,
 )
-from pickflow.prior import class_prior, largest_expected, observed_prior, pixels_in_disk
+from pickflow.training.prior import class_prior, largest_expected, observed_prior, pixels_in_disk
+from pickflow.workflow.config import check_prior, validate
 from tests.workflow.helpers import TINY_CONFIG, merge
 
 

@@ -11,11 +11,11 @@ import pytest
 import starfile
 from cryosparc.dataset import Dataset
 
-from pickflow.config import label_params, validate
-from pickflow.coordinates import read_coordinate_file, read_labels
-from pickflow.cryosparc import twin_warnings
 from pickflow.errors import InputError
-from pickflow.inputs import discover_micrographs, load_checked_labels
+from pickflow.io.coordinates import read_coordinate_file, read_labels
+from pickflow.io.cryosparc import twin_warnings
+from pickflow.io.inputs import discover_micrographs, load_checked_labels
+from pickflow.workflow.config import label_params, validate
 
 OPTICS = pd.DataFrame(
     {

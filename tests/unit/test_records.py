@@ -9,7 +9,7 @@ from dataclasses import MISSING, asdict, fields, replace
 import pytest
 
 from pickflow.errors import InputError
-from pickflow.records import (
+from pickflow.io.records import (
     SCRATCH,
     AtThreshold,
     CrossValidation,
@@ -26,7 +26,7 @@ from pickflow.records import (
     TrainSummary,
     UnusualPickCounts,
 )
-from pickflow.training import TrainConfig
+from pickflow.training.loop import TrainConfig
 
 SPLIT = Split(seed=0, test_fraction=0.34, train=["a", "b"], test=["c"], labels=LabelCounts(train=30, test=12))
 FOLDS = Folds(

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import starfile
 
-from pickflow.relion import coordinate_file_name, relion_post_name, write_relion_picks
+from pickflow.io.relion import coordinate_file_name, relion_post_name, write_relion_picks
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from pickflow.errors import TrainingError
-from pickflow.sampling import CropSampler
+from pickflow.training.sampling import CropSampler
 
 CROP = 7
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pickflow.micrographs import Header, read_header, write_mrc
-from pickflow.sanity import (
+from pickflow.io.micrographs import Header, read_header, write_mrc
+from pickflow.workflow.sanity import (
     binned_coordinates_warning,
     duplicate_labels_warning,
     input_warnings,

@@ -10,11 +10,11 @@ import inspect
 import pytest
 
 from pickflow import schema
-from pickflow.config import MODEL_KEYS, SPEED_ONLY
-from pickflow.losses import LOSSES, LossConfig
 from pickflow.models import CONVNETS, MODELS, RESNETS, SEGMENTATION, ModelConfig
-from pickflow.preprocess import fit_gmm
-from pickflow.training import TrainConfig
+from pickflow.preprocess.image import fit_gmm
+from pickflow.training.loop import TrainConfig
+from pickflow.training.losses import LOSSES, LossConfig
+from pickflow.workflow.config import MODEL_KEYS, SPEED_ONLY
 
 NO_DEFAULT = "required"
 
@@ -34,8 +34,8 @@ def _field_default(field: dataclasses.Field) -> object:
 # TrainConfig fields that are no train.* setting of the same name, and why.
 NOT_TRAIN_SETTINGS = {
     "model": "the architecture: ModelConfig, checked below",
-    "particle_radius": "derived by pickflow.config.train_params from particle_diameter and the scale",
-    "init": "train.init resolved by pickflow.config.init_choice (null -> general or scratch)",
+    "particle_radius": "derived by pickflow.workflow.config.train_params from particle_diameter and the scale",
+    "init": "train.init resolved by pickflow.workflow.config.init_choice (null -> general or scratch)",
     "init_sha256": "derived: the sha256 of the init file",
     "keep_epoch": "library use only (best or last epoch); the workflow always keeps the best",
     "candidate_threshold": "pick.candidate_threshold, checked below",
@@ -44,7 +44,7 @@ NOT_TRAIN_SETTINGS = {
 OTHER_TRAIN_SETTINGS = {
     "device": "where the job runs: a rule param of its own",
     "threads": "how fast the job runs: the rule's threads",
-    "init": "resolved into TrainConfig.init and init_sha256 by pickflow.config.train_params",
+    "init": "resolved into TrainConfig.init and init_sha256 by pickflow.workflow.config.train_params",
 }
 
 

@@ -16,7 +16,7 @@ import starfile
 from scipy.ndimage import gaussian_filter
 from scipy.spatial.transform import Rotation
 
-from pickflow.coordinates import read_coordinate_file
+from pickflow.io.coordinates import read_coordinate_file
 from pickflow.simulate import (
     PRESETS,
     SimulationConfig,

@@ -7,11 +7,11 @@ import logging
 import pandas as pd
 import pytest
 
-from pickflow import inputs
 from pickflow.errors import InputError
-from pickflow.inputs import check_split_possible, coordinate_files, discover_micrographs
-from pickflow.records import LabelCounts
-from pickflow.split import train_test_split
+from pickflow.io import inputs
+from pickflow.io.inputs import check_split_possible, coordinate_files, discover_micrographs
+from pickflow.io.records import LabelCounts
+from pickflow.training.split import train_test_split
 
 NAMES = [f"mic_{i:02d}" for i in range(10)]
 
@@ -45,7 +45,7 @@ def test_split_reproducible_and_seed_dependent(labels):
 
 
 def test_split_fraction_zero(labels, caplog):
-    with caplog.at_level(logging.WARNING, logger="pickflow.split"):
+    with caplog.at_level(logging.WARNING, logger="pickflow.training.split"):
         split = train_test_split(labels, 0.0, seed=0)
     assert split.test == []
     assert split.train == NAMES

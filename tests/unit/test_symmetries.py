@@ -10,10 +10,10 @@ import pytest
 import torch
 import yaml
 
-from pickflow.config import load_config, pick_params
 from pickflow.models import ModelConfig
 from pickflow.models.modelfile import build_model
-from pickflow.scoring import score_image
+from pickflow.picking.scoring import score_image
+from pickflow.workflow.config import load_config, pick_params
 from tests.workflow.helpers import TINY_CONFIG, merge
 
 CPU = torch.device("cpu")

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 import torch
 
-from pickflow.device import native_bf16
 from pickflow.errors import InputError, TrainingError
-from pickflow.records import TrainSummary
-from pickflow.training import Dataset, TrainConfig, select_best_epoch, train
+from pickflow.io.records import TrainSummary
+from pickflow.models.device import native_bf16
+from pickflow.training.loop import Dataset, TrainConfig, select_best_epoch, train
 
 CPU = torch.device("cpu")
 TIMING = ["train_seconds", "eval_seconds"]
@@ -179,7 +179,7 @@ def test_resume_state_from_other_inputs_is_ignored(tmp_path, caplog, change, rea
     cfg, resume = tiny_config(epochs=2), tmp_path / "resume.pt"
     train(cfg, synthetic(0), synthetic(1), CPU, resume)  # leaves the state after epoch 2 (as a killed job would)
     changed = change(synthetic(0), synthetic(1))
-    with caplog.at_level(logging.INFO, logger="pickflow.training"):
+    with caplog.at_level(logging.INFO, logger="pickflow.training.loop"):
         metrics = train(cfg, *changed, CPU, resume).metrics
     assert f"written for other training inputs ({reason}" in caplog.text
     assert "resuming" not in caplog.text
@@ -190,7 +190,7 @@ def test_resume_state_from_other_inputs_is_ignored(tmp_path, caplog, change, rea
 def test_resume_state_from_the_same_inputs_is_used(tmp_path, caplog):
     cfg, resume = tiny_config(epochs=2), tmp_path / "resume.pt"
     first = train(cfg, synthetic(0), synthetic(1), CPU, resume).metrics
-    with caplog.at_level(logging.INFO, logger="pickflow.training"):
+    with caplog.at_level(logging.INFO, logger="pickflow.training.loop"):
         again = train(cfg, synthetic(0), synthetic(1), CPU, resume).metrics
     assert "after epoch 2" in caplog.text
     pd.testing.assert_frame_equal(first, again)  # nothing retrained: the same rows, timings included

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from pickflow.config import train_errors
-from pickflow.losses import LossConfig, objective, pixel_weights
+from pickflow.io.records import Minibatch
 from pickflow.models.architecture import ModelConfig, config_errors, unet_receptive_field
 from pickflow.models.modelfile import build_model
 from pickflow.models.unet import UNet
-from pickflow.records import Minibatch
-from pickflow.sampling import PatchSampler
-from pickflow.scoring import score_image
-from pickflow.training import train
+from pickflow.picking.scoring import score_image
+from pickflow.training.loop import train
+from pickflow.training.losses import LossConfig, objective, pixel_weights
+from pickflow.training.sampling import PatchSampler
+from pickflow.workflow.config import train_errors
 from tests.unit.test_training import synthetic, tiny_config
 
 CPU = torch.device("cpu")

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from pickflow.batches import score_batches
+from pickflow.picking.batches import score_batches
 from tests.workflow.helpers import REPO
 
 pytestmark = pytest.mark.workflow

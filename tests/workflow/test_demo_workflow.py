@@ -12,10 +12,10 @@ import starfile
 import torch
 from cryosparc.dataset import Dataset as CsDataset
 
-from pickflow.micrographs import read_micrograph
+from pickflow.io.micrographs import read_micrograph
 from pickflow.models.modelfile import load_model
 from pickflow.models.topaz import Picker
-from pickflow.training import Dataset, TrainConfig, evaluate, priors
+from pickflow.training.loop import Dataset, TrainConfig, evaluate, priors
 from tests.workflow.helpers import DEMO_MICROGRAPHS, TINY_CONFIG, merge, planned_jobs, write_config
 
 pytestmark = pytest.mark.workflow

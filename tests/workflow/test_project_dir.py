@@ -12,7 +12,7 @@ import pytest
 import starfile
 import yaml
 
-from pickflow.micrographs import read_micrograph, write_mrc
+from pickflow.io.micrographs import read_micrograph, write_mrc
 from tests.workflow.helpers import DEMO, DEMO_MICROGRAPHS, REPO, TINY_CONFIG, make_workdir, snakemake
 
 pytestmark = pytest.mark.workflow

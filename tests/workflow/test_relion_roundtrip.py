@@ -15,8 +15,8 @@ import starfile
 import tifffile
 import yaml
 
-from pickflow.micrographs import read_micrograph, write_mrc
-from pickflow.relion import write_relion_picks
+from pickflow.io.micrographs import read_micrograph, write_mrc
+from pickflow.io.relion import write_relion_picks
 from tests.workflow.helpers import DEMO, DEMO_MICROGRAPHS, TINY_CONFIG, merge, snakemake, write_config
 
 pytestmark = pytest.mark.workflow

@@ -52,13 +52,13 @@ def test_editing_the_unet_module_retrains_and_rescores(finished):
 
 
 def test_editing_the_plotting_module_reruns_only_plots(finished):
-    jobs = _planned_after_editing(finished, "plots.py")
+    jobs = _planned_after_editing(finished, "report/plots.py")
     assert set(jobs) == {"plots", "plot_preprocessing", "plot_overview", "all"}
 
 
 def test_editing_settings_no_result_depends_on_reruns_nothing(finished):
     """The threads of each job, and cross-validation's settings while it is off, change no result: no job reruns,
-    the report included (each rule's params hold only the settings its step uses, built by pickflow.config)."""
+    the report included (each rule's params hold only the settings its step uses, built by pickflow.workflow.config)."""
     repo, workdir = finished
     edit = {"pick": {"threads": 2}, "train": {"threads": 2}, "preprocess": {"threads": 2}, "cv": {"folds": 4}}
     changed = write_config(workdir, merge(TINY_CONFIG, edit), "threads.yaml")
@@ -66,7 +66,7 @@ def test_editing_settings_no_result_depends_on_reruns_nothing(finished):
 
 
 def test_a_purged_preprocessed_micrograph_reruns_nothing_and_is_regenerated_identical(finished):
-    """The .mrc files are a cache the .json records describe (pickflow.preprocessed): a scratch purge plans no job,
+    """The .mrc files are a cache the .json records describe (pickflow.preprocess.preprocessed): a scratch purge plans no job,
     and a job that needs a purged file regenerates it. Snakemake's masking bug with ancient inputs
     (snakemake/snakemake#4166) once left one scoring batch stale here: every batch must be planned."""
     repo, workdir = finished

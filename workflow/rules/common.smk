@@ -27,15 +27,15 @@ envvars:
     "PYTHONPATH",
 
 
-from pickflow import batches as pickflow_batches  # noqa: E402
-from pickflow import codedeps as pickflow_codedeps  # noqa: E402
-from pickflow import config as pickflow_config  # noqa: E402
-from pickflow import crossval as pickflow_crossval  # noqa: E402
-from pickflow import cryosparc as pickflow_cryosparc  # noqa: E402
-from pickflow import fingerprint as pickflow_fingerprint  # noqa: E402
-from pickflow import inputs as pickflow_inputs  # noqa: E402
-from pickflow import records as pickflow_records  # noqa: E402
-from pickflow import sanity as pickflow_sanity  # noqa: E402
+from pickflow.picking import batches as pickflow_batches  # noqa: E402
+from pickflow.workflow import codedeps as pickflow_codedeps  # noqa: E402
+from pickflow.workflow import config as pickflow_config  # noqa: E402
+from pickflow.training import crossval as pickflow_crossval  # noqa: E402
+from pickflow.io import cryosparc as pickflow_cryosparc  # noqa: E402
+from pickflow.workflow import fingerprint as pickflow_fingerprint  # noqa: E402
+from pickflow.io import inputs as pickflow_inputs  # noqa: E402
+from pickflow.io import records as pickflow_records  # noqa: E402
+from pickflow.workflow import sanity as pickflow_sanity  # noqa: E402
 
 PLOTS = [
     "training",
@@ -179,7 +179,7 @@ def preprocessing_identity(key):
 
 def preprocessed(keys, suffix="json"):
     """The preprocessed micrographs of ``keys``: their .json records, what Snakemake tracks (jobs read the .mrc
-    beside each through pickflow.preprocessed, which regenerates a purged one), or their .mrc files.
+    beside each through pickflow.preprocess.preprocessed, which regenerates a purged one), or their .mrc files.
     """
     return [f"results/preprocessed/{key}.{suffix}" for key in keys]
 

@@ -2,7 +2,7 @@ rule preprocess:
     input:
         micrograph=micrograph_path,
     output:
-        json="results/preprocessed/{mic}.json",  # and the .mrc beside it, a cache (pickflow.preprocessed)
+        json="results/preprocessed/{mic}.json",  # and the .mrc beside it, a cache (pickflow.preprocess.preprocessed)
     log:
         "logs/preprocess/{mic}.log",
     group:

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree  # pyright: ignore[reportAttributeAccessIssue]  (exported; scipy's stubs miss it)
 
+from ..io.micrographs import Header
 from .config import preprocessed_pixel_size
-from .micrographs import Header
 
 BINNING_FACTORS = (8, 4, 2)
 MIN_LABELS_FOR_BINNING_CHECK = 10

@@ -18,8 +18,8 @@ from typing import Any, cast
 import pandas as pd
 import starfile
 
+from ..errors import InputError
 from .atomic import atomic_path, write_text
-from .errors import InputError
 
 SUFFIX = "_pickflow.star"
 # "<anything>/jobNNN/": the part of a pipeline file name that RELION drops when it looks for coordinates.

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .errors import TrainingError
+from ..errors import TrainingError
 
 
 class CropSampler:

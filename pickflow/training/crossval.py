@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .records import CrossValidation, Fold
+from ..io.records import CrossValidation, Fold
 
 LOWER_IS_BETTER = ("loss",)
 

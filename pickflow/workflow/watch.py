@@ -25,16 +25,16 @@ from pathlib import Path
 
 import yaml
 
-from .atomic import write_text
-from .errors import InputError
-from .inputs import discover_micrographs
+from ..errors import InputError
+from ..io.atomic import write_text
+from ..io.inputs import discover_micrographs
 
-log = logging.getLogger("pickflow.watch")
+log = logging.getLogger("pickflow.workflow.watch")
 WATCH_DIR = Path("results/watch")
 LISTING = "watch-micrographs.txt"  # in the project directory: relative entries then resolve as in the glob
 TARGET = "results/picks/summary.json"
 SNAKEFILE = (
-    Path(__file__).resolve().parents[1] / "Snakefile"
+    Path(__file__).resolve().parents[2] / "Snakefile"
 )  # the workflow of the checkout holding pickflow/, run in the current directory
 TRAINING_JOBS = (["train"], ["cv_train"])  # the first word of a job-stats line
 

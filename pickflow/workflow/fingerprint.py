@@ -16,9 +16,9 @@ import json
 import os
 from pathlib import Path
 
-from .atomic import write_text
-from .errors import InputError
-from .micrographs import Header, read_header
+from ..errors import InputError
+from ..io.atomic import write_text
+from ..io.micrographs import Header, read_header
 
 HEAD_BYTES = 65536
 BLOCKS = 16
@@ -82,7 +82,7 @@ class MicrographCache:
         return entry
 
     def header(self, path: str | os.PathLike[str]) -> Header:
-        """:func:`pickflow.micrographs.read_header` of ``path``, from the cache while the file is unchanged;
+        """:func:`pickflow.io.micrographs.read_header` of ``path``, from the cache while the file is unchanged;
         an unusable header raises the same :class:`InputError` again without reopening the file."""
         entry = self._entry(path)
         if entry is None:

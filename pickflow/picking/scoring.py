@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .models.modelfile import Network
+from ..models.modelfile import Network
 
 
 @torch.no_grad()

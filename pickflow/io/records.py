@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
+from ..errors import InputError
 from .atomic import write_json
-from .errors import InputError
 
 PathLike = str | os.PathLike[str]
 
@@ -240,7 +240,7 @@ class Minibatch:
 
 @dataclass(frozen=True)
 class Provenance:
-    """What produced a result (``pickflow.provenance.collect``)."""
+    """What produced a result (``pickflow.report.provenance.collect``)."""
 
     date: str
     versions: dict[str, str | None]

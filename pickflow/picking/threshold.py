@@ -7,7 +7,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from .records import ThresholdChoice
+from ..io.records import ThresholdChoice
 
 
 def choose_threshold(

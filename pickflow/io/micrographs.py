@@ -19,8 +19,8 @@ import mrcfile.dtypes
 import mrcfile.utils
 import numpy as np
 
+from ..errors import InputError
 from .atomic import atomic_path
-from .errors import InputError
 
 MRC_SUFFIXES = (".mrc", ".mrcs")
 TIFF_SUFFIXES = (".tif", ".tiff")

@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from matplotlib.ticker import MaxNLocator
 
-from .atomic import atomic_path
-from .records import CrossValidation, Threshold
+from ..io.atomic import atomic_path
+from ..io.records import CrossValidation, Threshold
 
 METRIC_NAMES = {"ap": "average precision", "auprc": "pixel average precision", "precision": "precision", "loss": "loss"}
 SPLIT_NAMES = {"train": "training micrographs", "test": "held-out test micrographs"}

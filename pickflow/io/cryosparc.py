@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from .atomic import atomic_path
-from .errors import InputError
 
 FIELDS = [
     ("location/micrograph_path", "O"),

@@ -114,7 +114,7 @@ def resolve_method(method: str) -> str:
 
 def extract_candidates(score: np.ndarray, params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidate (y, x, score) of a score map on the stride grid, in grid units, by ``params["method"]``
-    (the settings of :func:`pickflow.config.pick_params`)."""
+    (the settings of :func:`pickflow.workflow.config.pick_params`)."""
     s = params["stride"]
     edge = -(-params["edge"] // s)
     if resolve_method(params["method"]) == "blob":

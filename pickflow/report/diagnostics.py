@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from .records import TrainSummary
-from .training import TrainConfig
+from ..io.records import TrainSummary
+from ..training.loop import TrainConfig
 
 UNDERFIT_LOSS = 1000.0
 UNDERFIT_ACCURACY = 0.60

@@ -7,8 +7,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from .inputs import check_split_possible, test_count
-from .records import LabelCounts, Split
+from ..io.inputs import check_split_possible, test_count
+from ..io.records import LabelCounts, Split
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ PACKAGES = (
 
 def _version(name: str) -> str | None:
     if name == "pickflow":
-        from . import __version__
+        from .. import __version__
 
         return __version__
     try:
@@ -42,7 +42,7 @@ def git_commit(root: Path | None = None) -> str | None:
     Reads only: ``--no-optional-locks`` keeps ``git status`` from refreshing the index, which would
     take ``.git/index.lock`` and could collide with the user's own git command.
     """
-    git = ["git", "--no-optional-locks", "-C", str(root or Path(__file__).resolve().parents[1])]
+    git = ["git", "--no-optional-locks", "-C", str(root or Path(__file__).resolve().parents[2])]
     try:
         commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(

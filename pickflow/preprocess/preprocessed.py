@@ -17,19 +17,19 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import write_json
-from .errors import InputError
-from .micrographs import micrograph_key, read_micrograph, write_mrc
-from .preprocess import preprocess_image
+from ..errors import InputError
+from ..io.atomic import write_json
+from ..io.micrographs import micrograph_key, read_micrograph, write_mrc
+from .image import preprocess_image
 
-log = logging.getLogger("pickflow.preprocessed")
+log = logging.getLogger("pickflow.preprocess.preprocessed")
 
 
 def write_preprocessed(
     micrograph: str | os.PathLike[str], out_json: str | os.PathLike[str], params: dict, identity: str | None = None
 ) -> None:
     """Preprocess ``micrograph`` into ``out_json`` and the MRC beside it. ``params``:
-    pickflow.config.preprocess_params; ``identity``: what the result follows from (see preprocessing_identity in
+    pickflow.workflow.config.preprocess_params; ``identity``: what the result follows from (see preprocessing_identity in
     workflow/rules/common.smk)."""
     image = read_micrograph(micrograph)
     result, meta = preprocess_image(image, micrograph_key(micrograph), params)

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .schema import allowed
+from ..schema import allowed
 
 LOSSES = tuple(name for name in allowed("train.loss") if name != "auto")  # the schema owns the names
 DEFAULT_SLACK = {"GE-binomial": 1.0, "GE-KL": 10.0}

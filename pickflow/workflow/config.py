@@ -18,10 +18,10 @@ import jsonschema
 import jsonschema.validators  # loaded by `import jsonschema` too, but a type checker sees it only when named
 import yaml
 
-from .errors import InputError
-from .models import CONVNETS, RESNETS, SEGMENTATION, ModelConfig, architecture_receptive_field, config_errors
-from .models.general import file_sha256, general_model_info, general_model_path, has_general_model
-from .schema import SCHEMA, full_schema
+from ..errors import InputError
+from ..models import CONVNETS, RESNETS, SEGMENTATION, ModelConfig, architecture_receptive_field, config_errors
+from ..models.general import file_sha256, general_model_info, general_model_path, has_general_model
+from ..schema import SCHEMA, full_schema
 
 # The train.* keys of the architecture: train.model is ModelConfig.name, the others have ModelConfig's names.
 MODEL_KEYS = ("model", *(f.name for f in fields(ModelConfig) if f.name != "name"))
@@ -223,7 +223,7 @@ def trains(config: dict) -> bool:
 def picking_model_path(config: dict) -> Path | None:
     """The model file that picks when this run does not train one (None when it does).
     Raises :class:`InputError` when the file does not exist."""
-    from .models.general import general_model_path
+    from ..models.general import general_model_path
 
     choice = picking_model(config)
     if choice == "trained":
@@ -259,7 +259,7 @@ def _picking_errors(config: dict) -> list[str]:
 
 
 def _cv_errors(config: dict) -> list[str]:
-    from .crossval import cv_values, value_key
+    from ..training.crossval import cv_values, value_key
 
     cv = config["cv"]
     ranged = [cv[k] is not None for k in ("initial", "increment", "count")]
@@ -347,7 +347,7 @@ def saved_model_config(config: dict, path: Path) -> dict:
         return general_model_info(config["train"]["model"])["model_config"]
     import torch
 
-    from .models.modelfile import load
+    from ..models.modelfile import load
 
     return load(path, torch.device("cpu"))["model_config"]
 
@@ -464,7 +464,7 @@ def receptive_field_warning(config: dict) -> str | None:
 
 
 def label_params(config: dict) -> dict:
-    """Keyword arguments of :func:`pickflow.coordinates.read_labels` besides the files and keys."""
+    """Keyword arguments of :func:`pickflow.io.coordinates.read_labels` besides the files and keys."""
     labels = config["labels"]
     return {
         "fmt": labels["format"],
@@ -476,9 +476,9 @@ def label_params(config: dict) -> dict:
 def check_prior(config: dict, micrographs: list[Path]) -> None:
     """Raise an InputError unless the class prior pi on ``micrographs`` (the labeled ones, shapes from
     their headers, after downsampling) stays below 1, for the configured and every cross-validated value."""
-    from .micrographs import read_shape
-    from .preprocess import output_shape
-    from .prior import class_prior, largest_expected
+    from ..io.micrographs import read_shape
+    from ..preprocess.image import output_shape
+    from ..training.prior import class_prior, largest_expected
 
     pre = config["preprocess"]
     pixel_size = config["micrographs"]["pixel_size"]
@@ -507,7 +507,7 @@ def check_prior(config: dict, micrographs: list[Path]) -> None:
 
 def cv_variants(config: dict) -> list[dict]:
     """The config with each cross-validated value swapped in (none without cross-validation)."""
-    from .crossval import cv_values
+    from ..training.crossval import cv_values
 
     return [with_value(config, value) for value in cv_values(config["cv"])] if config["cv"]["enabled"] else []
 
@@ -526,7 +526,7 @@ def preprocess_params(config: dict) -> dict:
 
 
 def train_params(config: dict) -> dict:
-    """Keyword arguments of :class:`pickflow.training.TrainConfig`."""
+    """Keyword arguments of :class:`pickflow.training.loop.TrainConfig`."""
     t = config["train"]
     skip = set(MODEL_KEYS) | {"device", "threads", "init"}
     values = {k: v for k, v in t.items() if k not in skip}
@@ -570,7 +570,7 @@ def cv_params(config: dict) -> dict:
     """The cross-validation settings :func:`pickflow.steps.cv_aggregate.aggregate_folds` uses: the parameter,
     the values tried (resolved from initial/increment/count; none when cross-validation is off), the metric and
     the number of folds."""
-    from .crossval import cv_values
+    from ..training.crossval import cv_values
 
     cv = config["cv"]
     values = cv_values(cv) if cv["enabled"] else []

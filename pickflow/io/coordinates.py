@@ -2,7 +2,7 @@
 
 Every table in pickflow uses the columns ``micrograph, x, y`` (plus ``score`` for picks), with
 x = column and y = row in pixels of the full-size micrograph, and ``micrograph`` = the
-micrograph key (basename without extension, see :func:`pickflow.micrographs.micrograph_key`).
+micrograph key (basename without extension, see :func:`pickflow.io.micrographs.micrograph_key`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import starfile
 
+from ..errors import InputError
 from .atomic import atomic_path
-from .errors import InputError
 from .micrographs import micrograph_key
 
 log = logging.getLogger(__name__)

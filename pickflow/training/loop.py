@@ -18,20 +18,20 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .device import native_bf16
-from .errors import TrainingError
-from .evaluation import average_precision, match_micrograph, pixel_average_precision, recall_at_count
-from .extract import nms, stamp
+from ..errors import TrainingError
+from ..io.records import SCRATCH, Minibatch, ModelInit, TrainSummary
+from ..models import SEGMENTATION, ModelConfig, modelfile
+from ..models.device import native_bf16
+from ..models.general import file_sha256, general_model_path
+from ..models.modelfile import Network, build_model, load_model
+from ..models.topaz import Picker
+from ..picking.evaluation import average_precision, match_micrograph, pixel_average_precision, recall_at_count
+from ..picking.extract import nms, stamp
+from ..picking.scoring import score_image
+from ..progress import Progress
 from .losses import LossConfig, objective
-from .models import SEGMENTATION, ModelConfig, modelfile
-from .models.general import file_sha256, general_model_path
-from .models.modelfile import Network, build_model, load_model
-from .models.topaz import Picker
 from .prior import class_prior, observed_prior
-from .progress import Progress
-from .records import SCRATCH, Minibatch, ModelInit, TrainSummary
 from .sampling import CropSampler, PatchSampler
-from .scoring import score_image
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import InputError
 from .coordinates import check_inside, read_labels
-from .errors import InputError
 from .micrographs import SUFFIXES, Header, micrograph_key, read_header, read_shape
 from .relion import read_micrograph_names
 
@@ -134,7 +134,7 @@ def read_headers(
 ) -> tuple[dict[str, Header], dict[str, str]]:
     """Headers of the micrographs that pass the header check, and key -> what is wrong for the others
     (empty, truncated, unreadable header, several sections). Reads headers only, with ``read`` (such as
-    :meth:`pickflow.fingerprint.MicrographCache.header`, which opens only the files that changed)."""
+    :meth:`pickflow.workflow.fingerprint.MicrographCache.header`, which opens only the files that changed)."""
     headers, problems = {}, {}
     for key, path in micrographs.items():
         try:
@@ -164,7 +164,7 @@ def load_checked_labels(
 ) -> pd.DataFrame:
     """Read all labels, match them to micrographs and check they lie inside their images.
 
-    ``settings``: keyword arguments of :func:`pickflow.coordinates.read_labels` (:func:`pickflow.config.label_params`).
+    ``settings``: keyword arguments of :func:`pickflow.io.coordinates.read_labels` (:func:`pickflow.workflow.config.label_params`).
     """
     labels = read_labels(coordinate_paths, micrographs.keys(), **(settings or {}))
     shapes = {key: read_shape(micrographs[key]) for key in labels["micrograph"].unique()}
