@@ -1,7 +1,7 @@
 """Picking while data arrives: micrographs appear at a steady rate in a folder that ``pickflow watch`` watches; how long
 after each one arrived are its picks written?
 
-    python benchmarks/arrival.py [--micrographs 20] [--period 30] [--initial 5] [--interval 5] [--settle 2]
+    python -m benchmarks.arrival [--micrographs 20] [--period 30] [--initial 5] [--interval 5] [--settle 2]
         [--cores 2] [--model general] [--label NAME] [--out benchmarks/results] [--keep DIR] [--smoke]
 
 The project picks with a model it does not train (``pick.model``: the shipped general model by default, or the
@@ -34,8 +34,7 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import scale
+from benchmarks import scale
 
 REPO = scale.REPO
 DEMO = sorted((REPO / "data" / "empiar10028" / "micrographs").glob("*.png"))

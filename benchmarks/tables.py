@@ -266,6 +266,22 @@ def scale_short(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def scale_parse(result: dict) -> str:
+    """The dry run's first parse (every micrograph opened) and the next ones (headers cached), per size."""
+    lines = [
+        "| micrographs | planned jobs | `snakemake -n` first parse, wall s (CPU s) | again, wall s (CPU s) | "
+        "peak memory MB | output KB (longest line, characters) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p in result["dag"]:
+        lines.append(
+            f"| {p['n']:,} | {p['jobs']:,} | {p['dry_run_s']:.1f} ({p['dry_run_cpu_s']:.1f}) | "
+            f"{p['again_dry_run_s']:.1f} ({p['again_dry_run_cpu_s']:.1f}) | {p['dry_run_peak_mb']:.0f} | "
+            f"{p['output_kb']:,.0f} ({p['longest_line']:,}) |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 # ------------------------------------------------------------------------------------------------ the registry
 def _json(path: str) -> Callable[[Path], dict]:
     return lambda results: json.loads((results / path).read_text())
@@ -283,6 +299,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "heldout-extraction": lambda d: heldout_extraction(_json("heldout-f0373a3.json")(d)["runs"]),
     "heldout-selection": lambda d: heldout_selection(_json("heldout-f0373a3.json")(d)["runs"]),
     "scale": lambda d: scale_short(_json("scale-e00d633.json")(d)),
+    "scale-parse": lambda d: scale_parse(_json("scale.json")(d)),
 }
 
 

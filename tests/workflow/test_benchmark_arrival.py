@@ -16,8 +16,8 @@ pytestmark = pytest.mark.workflow
 
 def test_micrographs_arriving_at_a_steady_rate_are_all_picked(tmp_path):
     out, project = tmp_path / "out", tmp_path / "project"
-    argv = [sys.executable, str(REPO / "benchmarks/arrival.py"), "--smoke", "--label", "smoke", "--out", str(out)]
-    result = subprocess.run([*argv, "--keep", str(project)], capture_output=True, text=True, timeout=1500)
+    argv = [sys.executable, "-m", "benchmarks.arrival", "--smoke", "--label", "smoke", "--out", str(out)]
+    result = subprocess.run([*argv, "--keep", str(project)], capture_output=True, text=True, timeout=1500, cwd=REPO)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     measured = json.loads((out / "arrival-smoke.json").read_text())
     rows = measured["per_micrograph"]
