@@ -49,6 +49,13 @@ def config_errors(cfg: ModelConfig) -> list[str]:
     return errors
 
 
+def require_valid(cfg: ModelConfig) -> None:
+    """Raise a ValueError listing ``config_errors`` (a network is never built from a forbidden combination)."""
+    errors = config_errors(cfg)
+    if errors:
+        raise ValueError("; ".join(errors))
+
+
 # Receptive field (pixels) by (model, pooling): what pickflow.models.topaz builds, kept here so that config
 # checks need no torch (tests/unit/test_models.py checks the table against the built networks).
 RECEPTIVE_FIELDS = {

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .architecture import RESNETS, ModelConfig, config_errors
+from .architecture import RESNETS, ModelConfig, require_valid
 from .base import DenseScorer
 
 _CONV_KERNELS = {"conv31": [7, 5, 5], "conv63": [7, 5, 5, 5], "conv127": [7, 5, 5, 5, 5]}
@@ -178,9 +178,7 @@ class Picker(DenseScorer, nn.Module):
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        errors = config_errors(cfg)
-        if errors:
-            raise ValueError("; ".join(errors))
+        require_valid(cfg)
         layers, latent = _resnet_layers(cfg) if cfg.name in RESNETS else _conv_layers(cfg)
         self.config = cfg
         self.features = nn.ModuleList(layers)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .architecture import ModelConfig, config_errors, unet_receptive_field
+from .architecture import ModelConfig, require_valid, unet_receptive_field
 from .base import DenseScorer
 
 
@@ -37,9 +37,7 @@ class UNet(DenseScorer, nn.Module):
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        errors = config_errors(cfg)
-        if errors:
-            raise ValueError("; ".join(errors))
+        require_valid(cfg)
         widths = [cfg.units * cfg.unit_scaling**level for level in range(cfg.depth + 1)]
         self.config = cfg
         self.down = nn.ModuleList(_DoubleConv(cin, w, cfg.batchnorm) for cin, w in pairwise([1, *widths[:-1]]))
