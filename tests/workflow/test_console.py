@@ -23,7 +23,9 @@ def test_console_lists_jobs_without_empty_shell_commands(console):
 
 
 def test_training_prints_every_epoch_with_metrics_and_time_left(console):
-    epochs = re.findall(r"pickflow\.training: epoch (\d+)/3, \S+ elapsed, about \S+ left: objective=\S+ (.*)", console)
+    epochs = re.findall(
+        r"pickflow\.training\.loop: epoch (\d+)/3, \S+ elapsed, about \S+ left: objective=\S+ (.*)", console
+    )
     assert [int(k) for k, _ in epochs] == [1, 2, 3]
     assert all("test: loss=" in metrics and " ap=" in metrics for _, metrics in epochs)
 
