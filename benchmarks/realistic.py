@@ -14,6 +14,8 @@ Methods (``run``), each at the same budget (epochs x updates x minibatch, learni
 - ``topaz_general``: ``topaz extract -m resnet16`` (its pretrained general model), no training;
 - ``pickflow_default``: pickflow's defaults (``train.init`` as the schema sets it: the general model);
 - ``pickflow_scratch``: ``train.init: scratch``;
+- ``pickflow_selftrain``: the defaults plus one self-training round (``train.self_training_rounds: 1``, its 5
+  epochs on top of the budget: 1.5 times the updates);
 - ``pickflow_nolabel``: no labels, no training: the shipped general model picks;
 - ``pickflow_nolabel_sym8``: the same with ``pick.average_symmetries: true`` (the mean score map of the 8 views).
 The epoch is chosen on the validation micrographs (a part of the labeled training micrographs): Topaz by its
@@ -97,6 +99,7 @@ METHODS = (
     "topaz_pretrained",
     "pickflow_default",
     "pickflow_scratch",
+    "pickflow_selftrain",
     "topaz_general",
     "pickflow_nolabel",
     "pickflow_nolabel_sym8",
@@ -216,6 +219,8 @@ def run_pickflow(data: dict, parts: dict, method: str, family: str, seed: int, a
     train = {**budget(args, family), "model": family, "seed": seed, "device": "cpu", "threads": args.threads}
     if method == "pickflow_scratch":
         train["init"] = "scratch"
+    if method == "pickflow_selftrain":
+        train["self_training_rounds"] = 1
     config["train"].update({k: v for k, v in train.items() if v is not None})
     # NMS down to the candidate threshold for every family (what pick.method auto does; blobs at logit 0 cap recall).
     config["pick"] = {"method": "nms", "device": "cpu", "threads": args.threads}

@@ -25,7 +25,7 @@ import json
 import os
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
@@ -268,6 +268,7 @@ class TrainSummary(Record):
     eval_micrographs: list[str]
     n_train_labels: int
     config: dict[str, Any]  # the TrainConfig as dataclasses.asdict wrote it
+    pseudo_labels: list[int] = field(default_factory=list)  # added in each self-training round
     cv_choice: CrossValidation | None = None  # the final training after cross-validation: what it chose
     provenance: Provenance | None = None  # where and with what it ran (the train step adds it)
 

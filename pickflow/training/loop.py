@@ -31,6 +31,7 @@ from ..picking.scoring import score_image
 from ..progress import Progress
 from .losses import LossConfig, objective
 from .prior import class_prior, observed_prior
+from .pseudo import pseudo_label_count, pseudo_labels
 from .sampling import CropSampler, PatchSampler
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,9 @@ class TrainConfig:
     compile: bool = False  # torch.compile the network for the training updates
     init: str = "scratch"  # scratch | general (the shipped general model of the family) | path of a model.pt
     init_sha256: str | None = None  # of the init file: part of the fingerprint, so a changed file retrains
+    self_training_rounds: int = 0  # rounds of pseudo-labels after the first training (pickflow.training.pseudo)
+    self_training_epochs: int = 5  # epochs of each round
+    self_training_fraction: float = 0.5  # of the particles a training micrograph lacks, added as pseudo-labels
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
@@ -83,6 +87,15 @@ class TrainConfig:
     @property
     def batch_size(self) -> int:
         return self.minibatch_size or (1 if self.segmentation else 256)
+
+    @property
+    def total_epochs(self) -> int:
+        """The epochs of the first training and of every self-training round."""
+        return self.epochs + self.self_training_rounds * self.self_training_epochs
+
+    def round_of(self, epoch: int) -> int:
+        """The self-training round an epoch belongs to (0: the first training)."""
+        return 0 if epoch <= self.epochs else 1 + (epoch - self.epochs - 1) // self.self_training_epochs
 
     @property
     def requested_loss(self) -> str:
@@ -115,6 +128,11 @@ class Dataset:
     @property
     def n_labels(self) -> int:
         return int(sum(len(c) for c in self.centres))
+
+    def with_extra_labels(self, extra: list[np.ndarray]) -> Dataset:
+        """The same micrographs with ``extra`` centres added to each one's labels."""
+        centres = [np.concatenate([c, e]) for c, e in zip(self.centres, extra, strict=True)]
+        return Dataset(self.names, self.images, centres)
 
     def digests(self) -> dict[str, str]:
         """Content digests of the micrograph names (``split``), the pixels and the label positions."""
@@ -302,6 +320,8 @@ class TrainState:
     rows: list[dict] = field(default_factory=list)  # per-epoch metrics so far
     best: dict = field(default_factory=lambda: {"epoch": 0, "state": None})  # the kept epoch and its weights
     epoch: int = 0  # the last finished epoch
+    pseudo: list[np.ndarray] | None = None  # the current self-training round's pseudo-labels, per micrograph
+    pseudo_counts: list[int] = field(default_factory=list)  # pseudo-labels added in each round so far
 
 
 def train(
@@ -317,16 +337,15 @@ def train(
     by the same configuration, training continues from there (a preempted job does not restart).
     """
     check_labels(train_data, eval_data)
-    loss = choose_loss(cfg, train_data)
     model, init = build_network(cfg, device)
     state = TrainState(model, *optimizer_and_schedule(cfg, model))
-    train_pos = train_data.positives(cfg.label_radius)
-    sampler = _sampler(cfg, model, train_data.images, train_pos, exclude_positives=loss.name != "PU")
-    loss_cfg = LossConfig(loss.name, loss.pi, loss.p_obs, cfg.slack, loss.class_weights, sampler.positive_fraction)
-    evaluated = evaluation_sets(cfg, train_data, train_pos, eval_data)
+    loss, sampler, loss_cfg = training_objective(cfg, model, train_data)
+    evaluated = evaluation_sets(cfg, train_data, train_data.positives(cfg.label_radius), eval_data)
     fingerprint = resume_fingerprint(cfg, train_data, eval_data)
     if resume_path is not None and resume_path.exists():
         load_checkpoint(resume_path, state, fingerprint, device)
+    if state.pseudo is not None:  # resumed inside a self-training round
+        _, sampler, loss_cfg = training_objective(cfg, model, train_data.with_extra_labels(state.pseudo))
     precision = cfg.precision if cfg.precision != "auto" else ("bf16" if native_bf16(device) else "fp32")
     log.info(
         "pi=%.5f p_obs=%.5f loss=%s receptive field=%d device=%s precision=%s",
@@ -342,8 +361,11 @@ def train(
     if state.epoch == 0 and cfg.init != "scratch":
         evaluate_start(cfg, state, evaluated, loss, device)
     model.train()
-    progress = Progress(cfg.epochs, done=state.epoch)
-    for epoch in range(state.epoch + 1, cfg.epochs + 1):
+    progress = Progress(cfg.total_epochs, done=state.epoch)
+    for epoch in range(state.epoch + 1, cfg.total_epochs + 1):
+        if cfg.round_of(epoch) > cfg.round_of(epoch - 1):
+            state.pseudo = start_round(cfg, state, train_data, device)
+            _, sampler, loss_cfg = training_objective(cfg, model, train_data.with_extra_labels(state.pseudo))
         started = time.perf_counter()
         objective_mean = train_epoch(cfg, state, forward, sampler, loss_cfg, autocast, epoch, device)
         common = {
@@ -370,6 +392,46 @@ def check_labels(train_data: Dataset, eval_data: Dataset | None) -> None:
         raise TrainingError(
             "the held-out micrographs carry no labels: raise split.test_fraction or label more micrographs"
         )
+
+
+def training_objective(
+    cfg: TrainConfig, model: Network, train_data: Dataset
+) -> tuple[LossChoice, CropSampler | PatchSampler, LossConfig]:
+    """The loss, the sampler and the loss settings for training on ``train_data``'s labels."""
+    loss = choose_loss(cfg, train_data)
+    positives = train_data.positives(cfg.label_radius)
+    sampler = _sampler(cfg, model, train_data.images, positives, exclude_positives=loss.name != "PU")
+    loss_cfg = LossConfig(loss.name, loss.pi, loss.p_obs, cfg.slack, loss.class_weights, sampler.positive_fraction)
+    return loss, sampler, loss_cfg
+
+
+def start_round(cfg: TrainConfig, state: TrainState, train_data: Dataset, device: torch.device) -> list[np.ndarray]:
+    """Begin a self-training round: back to the kept epoch's weights with a fresh optimizer, and the pseudo-labels
+    that model gives the training micrographs (always counted from the true labels, never from earlier rounds')."""
+    state.model.load_state_dict(state.best["state"])
+    state.optimizer, state.scheduler = optimizer_and_schedule(cfg, state.model)
+    counts = [
+        pseudo_label_count(cfg.expected_particles, len(c), cfg.self_training_fraction) for c in train_data.centres
+    ]
+    added = pseudo_labels(
+        state.model,
+        train_data.images,
+        train_data.centres,
+        counts,
+        cfg.particle_radius,
+        cfg.eval_stride,
+        cfg.candidate_threshold,
+        device,
+    )
+    state.pseudo_counts.append(int(sum(len(a) for a in added)))
+    log.info(
+        "self-training round %d: %d pseudo-labels from the model of epoch %d, added to %d labels",
+        len(state.pseudo_counts),
+        state.pseudo_counts[-1],
+        state.best["epoch"],
+        train_data.n_labels,
+    )
+    return added
 
 
 def choose_loss(cfg: TrainConfig, train_data: Dataset) -> LossChoice:
@@ -517,6 +579,8 @@ def save_checkpoint(path: Path, state: TrainState, fingerprint: dict[str, str]) 
             "scheduler": state.scheduler.state_dict(),
             "rows": state.rows,
             "best": state.best,
+            "pseudo": None if state.pseudo is None else [torch.from_numpy(a) for a in state.pseudo],
+            "pseudo_counts": state.pseudo_counts,
         },
     )
 
@@ -533,6 +597,8 @@ def load_checkpoint(path: Path, state: TrainState, fingerprint: dict[str, str], 
     state.optimizer.load_state_dict(saved["optimizer"])
     state.scheduler.load_state_dict(saved["scheduler"])
     state.rows, state.best, state.epoch = saved["rows"], saved["best"], saved["epoch"]
+    state.pseudo = None if saved["pseudo"] is None else [t.cpu().numpy() for t in saved["pseudo"]]
+    state.pseudo_counts = saved["pseudo_counts"]
     log.info("resuming from %s after epoch %d", path, saved["epoch"])
 
 
@@ -552,7 +618,7 @@ def finish(
         log.warning(
             "no held-out micrographs: the last epoch is used (set split.test_fraction > 0 to select the best epoch)"
         )
-    if state.best["epoch"] == 0 and cfg.epochs > 0 and cfg.keep_epoch == "best":
+    if state.best["epoch"] == 0 and cfg.keep_epoch == "best":
         log.warning(
             "no epoch beat the starting model (train.init: %s) on the held-out %s: the starting model is kept. "
             "Lower train.learning_rate, or label more particles, for training to help.",
@@ -575,6 +641,7 @@ def finish(
         train_micrographs=train_data.names,
         eval_micrographs=eval_data.names if eval_data else [],
         n_train_labels=train_data.n_labels,
+        pseudo_labels=state.pseudo_counts,
         config=asdict(cfg),
     )
     return TrainResult(model, pd.DataFrame(state.rows), summary, last_state)
