@@ -14,6 +14,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 
 HASH_BITS = 64
+MERGE_SIZE = 64  # scoring batches per merge group (merge_groups)
 
 
 def name_hash(key: str) -> int:
@@ -37,3 +38,25 @@ def score_batches(keys: Iterable[str], size: int) -> dict[str, list[str]]:
         cut = bisect_left(hashes, middle, lo, hi)
         todo += [(prefix + "1", cut, hi, middle), (prefix + "0", lo, cut, start)]
     return dict(sorted(batches.items()))
+
+
+def merge_groups(batches: Iterable[str], size: int) -> dict[str, list[str]]:
+    """Merge group name ('g' + bit prefix) -> the scoring batches under that prefix; at most ``size`` batches a
+    group. Groups split along the batches' own bit prefixes, so a group changes only when a batch under it does,
+    and no job that reads every batch's results lists more than about 1.4 x batches / ``size`` files."""
+    names = sorted(batches)
+    if any(not name.startswith("h") for name in names):
+        raise ValueError(f"merge_groups: scoring batch names start with 'h', not {names}")
+    groups: dict[str, list[str]] = {}
+    todo = [""]
+    while todo:
+        prefix = todo.pop()
+        under = [name for name in names if name[1:].startswith(prefix)]
+        if len(under) > size and "h" + prefix in under:
+            raise ValueError(f"merge_groups: batch h{prefix} is the prefix of other batches; names must be prefix-free")
+        if len(under) <= size:
+            if under:
+                groups["g" + prefix] = under
+            continue
+        todo += [prefix + "1", prefix + "0"]
+    return dict(sorted(groups.items()))

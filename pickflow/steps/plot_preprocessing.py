@@ -1,5 +1,5 @@
 """Preprocessing figures: a few micrographs before/after, and normalization statistics of all of them (read from
-the scoring batches' results/pick/normalization/*.json, one list per batch)."""
+the merged groups of scoring batches, results/pick/merged/normalization/*.json)."""
 
 from __future__ import annotations
 

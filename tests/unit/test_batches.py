@@ -1,8 +1,11 @@
-"""Scoring batches: bounded size, a function of the set of names only, and additions that touch few batches."""
+"""Scoring batches and their merge groups: bounded size, a function of the set of names only, and additions that
+touch few batches and groups."""
 
 from __future__ import annotations
 
-from pickflow.picking.batches import score_batches
+import pytest
+
+from pickflow.picking.batches import merge_groups, score_batches
 
 
 def _names(n: int, start: int = 0) -> list[str]:
@@ -30,3 +33,30 @@ def test_adding_micrographs_changes_only_the_batches_they_fall_into():
 def test_a_small_project_is_one_batch():
     assert score_batches(_names(6), size=20) == {"h": sorted(_names(6))}
     assert score_batches([], size=20) == {}
+
+
+def test_merge_groups_hold_every_batch_once_and_at_most_size_each():
+    batches = score_batches(_names(30000), size=20)
+    groups = merge_groups(batches, size=64)
+    members = [batch for names in groups.values() for batch in names]
+    assert sorted(members) == sorted(batches)
+    assert all(1 <= len(names) <= 64 for names in groups.values())
+    assert all(batch[1:].startswith(group[1:]) for group, names in groups.items() for batch in names)
+    assert len(groups) < 2 * len(batches) / 64
+
+
+def test_adding_micrographs_changes_only_the_merge_groups_of_changed_batches():
+    before_batches, after_batches = score_batches(_names(5000), size=20), score_batches(_names(5010), size=20)
+    before, after = merge_groups(before_batches, 64), merge_groups(after_batches, 64)
+    changed_batches = {b for b, names in after_batches.items() if before_batches.get(b) != names}
+    changed = {g for g, names in after.items() if before.get(g) != names}
+    touched = {g for g, names in after.items() if changed_batches & set(names)}
+    assert changed <= touched and len(touched) <= len(changed_batches)
+    assert len(after) - len(changed) >= 0.5 * len(after)  # most groups stay as they were
+
+
+def test_a_small_project_is_one_merge_group_and_names_must_be_prefix_free():
+    assert merge_groups(score_batches(_names(100), size=20), 64) == {"g": sorted(score_batches(_names(100), 20))}
+    assert merge_groups({}, 64) == {}
+    with pytest.raises(ValueError, match="prefix-free"):
+        merge_groups(["h0", "h01"], 1)

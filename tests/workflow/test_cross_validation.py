@@ -77,6 +77,7 @@ def test_adding_a_value_schedules_only_its_folds_and_what_follows(cv_run):
         "cv_aggregate": 1,
         "train": 1,
         "score": 2,
+        "merge_scores": 1,
         "threshold": 1,
         "picks": 1,
         "plots": 1,

@@ -134,6 +134,7 @@ def test_changing_a_picking_parameter_reruns_only_picking(run_dir):
     # The scoring batches also carry the normalization statistics, so their figure is made again.
     assert jobs == {
         "score": 2,
+        "merge_scores": 1,
         "threshold": 1,
         "picks": 1,
         "plots": 1,
@@ -169,6 +170,7 @@ def test_adding_a_micrograph_preprocesses_only_that_micrograph(run_dir):
     assert jobs == {
         "preprocess": 1,
         "score": 1,
+        "merge_scores": 1,
         "threshold": 1,
         "picks": 1,
         "plots": 1,

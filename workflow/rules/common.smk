@@ -132,6 +132,7 @@ for _warning in [
         logger.warning(f"pickflow: {_warning}")
 
 BATCHES = pickflow_batches.score_batches(MICROGRAPHS, config["pick"]["batch_size"])
+GROUPS = pickflow_batches.merge_groups(BATCHES, pickflow_batches.MERGE_SIZE)
 
 
 def gpu_job_resources(device, minutes):
@@ -188,8 +189,20 @@ def batch_micrographs(wildcards):
     return preprocessed(BATCHES[wildcards.batch])
 
 
+def group_candidates(wildcards):
+    return [f"results/pick/candidates/{batch}.csv" for batch in GROUPS[wildcards.group]]
+
+
+def group_normalization(wildcards):
+    return [
+        f"results/pick/normalization/{batch}.json" for batch in GROUPS[wildcards.group]
+    ]
+
+
 def all_candidates(wildcards):
-    return [f"results/pick/candidates/{batch}.csv" for batch in BATCHES]
+    """Every micrograph's candidates, one file per merge group of scoring batches (so that no job lists thousands
+    of batch files)."""
+    return [f"results/pick/merged/candidates/{group}.csv" for group in GROUPS]
 
 
 def overview_inputs(wildcards):
@@ -200,8 +213,8 @@ def overview_inputs(wildcards):
 
 
 def all_normalization(wildcards):
-    """Normalization statistics of every micrograph, one file per scoring batch (not one per micrograph)."""
-    return [f"results/pick/normalization/{batch}.json" for batch in BATCHES]
+    """Normalization statistics of every micrograph, one file per merge group (not one per micrograph)."""
+    return [f"results/pick/merged/normalization/{group}.json" for group in GROUPS]
 
 
 CV_VALUES = (

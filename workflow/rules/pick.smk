@@ -22,6 +22,26 @@ rule score:
         "../../scripts/score.py"
 
 
+rule merge_scores:
+    input:
+        candidates=group_candidates,
+        normalization=group_normalization,
+    output:
+        candidates="results/pick/merged/candidates/{group}.csv",
+        normalization="results/pick/merged/normalization/{group}.json",
+    log:
+        "logs/merge_scores/{group}.log",
+    wildcard_constraints:
+        group="g[01]*",
+    localrule: True
+    conda:
+        "../../envs/pickflow.yaml"
+    params:
+        code=script_code("merge_scores"),
+    script:
+        "../../scripts/merge_scores.py"
+
+
 rule threshold:
     input:
         candidates=all_candidates,
