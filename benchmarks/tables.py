@@ -32,6 +32,7 @@ REALISTIC_LABELS = {
     "topaz_general": "Topaz's general model (resnet16), no training",
     "pickflow_default": "pickflow defaults (`train.init: general`)",
     "pickflow_scratch": "pickflow, `train.init: scratch`",
+    "pickflow_selftrain": "pickflow defaults + one self-training round (`train.self_training_rounds: 1`, 5 more epochs)",
     "pickflow_nolabel": "pickflow general model, no labels, no training",
     "pickflow_nolabel_sym8": "pickflow general model, no labels, no training, `pick.average_symmetries: true`",
 }
