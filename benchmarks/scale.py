@@ -338,6 +338,14 @@ def machine() -> dict[str, str]:
     }
 
 
+def snakemake_start() -> dict[str, float]:
+    """Wall and CPU seconds of ``snakemake --version``: the start-up every dry run pays before it reads the
+    workflow. Where a SLURM client is installed but no controller answers, Snakemake's SLURM executor plugin
+    waits at every start for ``scontrol show config`` to time out (about 9 s on this project's VM)."""
+    run = run_measured([sys.executable, "-m", "snakemake", "--version"])
+    return {"snakemake_start_s": round(run.seconds, 2), "snakemake_start_cpu_s": round(run.cpu_s, 2)}
+
+
 def growth(memory: list[dict[str, Any]]) -> dict[str, str]:
     """Per stage: peak at the largest N over the smallest N, and a verdict (> 1.25x counts as growing)."""
     if len(memory) < 2:
@@ -356,7 +364,7 @@ def markdown(result: dict) -> str:
     lines = [
         f"# pickflow scale benchmark ({m['date']}, {m['nproc']} cores, {m['cpu']}, commit {m['commit']}, "
         f"workflow: {m['workflow']}, load average at the start {m.get('load_average_start', '?')}, "
-        f"at the end {m.get('load_average', '?')})",
+        f"at the end {m.get('load_average', '?')}, Snakemake start-up {m.get('snakemake_start_s', '?')} s wall)",
         "",
         "## DAG build (`snakemake -n`) and SLURM submissions (`-n --profile profiles/slurm`)",
         "",
@@ -444,7 +452,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
             print(f"memory N={n}: {memory[-1]}", file=sys.stderr, flush=True)
     result = {
         "machine": machine()
-        | {"workflow": f"git {args.ref}" if args.ref else "working tree", "load_average_start": load},
+        | {"workflow": f"git {args.ref}" if args.ref else "working tree", "load_average_start": load}
+        | snakemake_start(),
         "dag": [asdict(p) for p in dag],
         "memory": memory,
         "memory_growth": growth(memory),
@@ -465,7 +474,9 @@ def notes(args: argparse.Namespace) -> list[str]:
         f"labels on {N_LABELED}; target (issue 18): `snakemake -n` of 30,000 micrographs under 60 s and 2 GB. "
         "The first parse of a project opens every micrograph (header and content fingerprint); the second "
         "(`again`) finds them in .snakemake/pickflow/micrographs.json and opens none. Wall time depends on the "
-        "load of the shared machine (see the load average in the machine line); CPU time much less.",
+        "load of the shared machine (see the load average in the machine line); CPU time much less. Every wall "
+        "time includes Snakemake's start-up (`snakemake_start_s` in the machine line), which on a machine with a "
+        "SLURM client and no reachable controller is mostly the SLURM plugin waiting for `scontrol show config`.",
         f"Submissions: jobs per rule from the SLURM-profile dry run's Job stats; rules with `localrule: True` "
         f"run in the controller; grouped rules count ceil(jobs / group-components) with {groups}.",
         "Memory: one real run per N (distinct 256x256 noise MRCs, tiny training), /proc polled every 50 ms; "
