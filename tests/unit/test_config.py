@@ -153,7 +153,7 @@ def test_the_config_checks_import_no_torch():
 
 def test_a_self_training_fraction_of_one_is_refused_before_any_job(tmp_path):
     """Adding every missing particle would make the labels reach the class prior (and the loss fall back to PN)."""
-    with pytest.raises(InputError, match="train.self_training_fraction"):
+    with pytest.raises(InputError, match=r"train\.self_training_fraction"):
         load_config(write(tmp_path, dumped(train={"self_training_rounds": 1, "self_training_fraction": 1.0})))
     config = load_config(write(tmp_path, dumped(train={"self_training_rounds": 1, "self_training_fraction": 0.9})))
     assert config["train"]["self_training_epochs"] == 5
