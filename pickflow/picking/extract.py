@@ -112,6 +112,13 @@ def resolve_method(method: str) -> str:
     return "nms" if method == "auto" else method
 
 
+def nms_picks(score: np.ndarray, radius: float, stride: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """NMS of a score map computed every ``stride`` pixels: the picks' (y, x) in pixels of the scored image
+    (``radius`` too is in those pixels), and their scores, best first."""
+    ys, xs, scores = nms(score, radius / stride, threshold)
+    return np.stack([ys * stride, xs * stride], axis=1).astype(float), scores
+
+
 def extract_candidates(score: np.ndarray, params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidate (y, x, score) of a score map on the stride grid, in grid units, by ``params["method"]``
     (the settings of :func:`pickflow.workflow.config.pick_params`)."""

@@ -26,7 +26,7 @@ from ..models.general import file_sha256, general_model_path
 from ..models.modelfile import Network, build_model, load_model
 from ..models.topaz import Picker
 from ..picking.evaluation import average_precision, match_micrograph, pixel_average_precision, recall_at_count
-from ..picking.extract import nms, stamp
+from ..picking.extract import nms_picks, stamp
 from ..picking.scoring import score_image
 from ..progress import Progress
 from .losses import LossConfig, objective
@@ -214,9 +214,8 @@ def evaluate(
         sums["n"] += float(truth.size)
         all_scores.append(logits.ravel())
         all_truth.append(truth.ravel())
-        ys, xs, sc = nms(logits, cfg.particle_radius / s, cfg.candidate_threshold)
+        picks_yx, sc = nms_picks(logits, cfg.particle_radius, s, cfg.candidate_threshold)
         sums["picks"] += float(np.count_nonzero(sc > 0))
-        picks_yx = np.stack([ys * s, xs * s], axis=1).astype(float)
         pick_scores.append(sc)
         pick_hits.append(match_micrograph(picks_yx, sc, centres, cfg.particle_radius))
     model.train()

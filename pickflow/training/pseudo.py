@@ -12,7 +12,7 @@ import torch
 from scipy.spatial import cKDTree  # pyright: ignore[reportAttributeAccessIssue]  (exported; scipy's stubs miss it)
 
 from ..models.modelfile import Network
-from ..picking.extract import nms
+from ..picking.extract import nms_picks
 from ..picking.scoring import score_image
 
 
@@ -51,8 +51,7 @@ def pseudo_labels(
             added.append(np.empty((0, 2)))
             continue
         logits = score_image(model, image, device, stride=stride)
-        ys, xs, scores = nms(logits, radius / stride, threshold)
-        yx = np.stack([ys * stride, xs * stride], axis=1).astype(float)
+        yx, scores = nms_picks(logits, radius, stride, threshold)
         keep = far_from(yx, labels, radius)
         order = np.argsort(-scores[keep], kind="stable")[:count]
         added.append(yx[keep][order])
