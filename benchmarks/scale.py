@@ -201,9 +201,19 @@ def local_rules() -> list[str]:
     return [*found, "all"]  # 'all' has no script: Snakemake never submits it
 
 
+def without_slurm_client(root: Path) -> dict[str, str]:
+    """The environment of a machine without a SLURM client, for the dry runs without the SLURM profile: an empty
+    ``SLURM_CONF``, so that Snakemake's SLURM plugin does not wait at its start for a controller that does not
+    answer (this VM's stopped test cluster; see ``snakemake_start``, which measures that wait)."""
+    empty = root / "slurm-none.conf"
+    empty.touch()
+    return dict(os.environ, SLURM_CONF=str(empty))
+
+
 def dag_point(root: Path, n: int, with_slurm: bool) -> DagPoint:
     workdir = make_workdir(root / f"dag_{n}", n, size=64, n_real=N_REAL_DAG)
-    plain = snakemake(workdir, "-n")
+    plain_env = without_slurm_client(root)
+    plain = snakemake(workdir, "-n", env=plain_env)
     jobs = job_stats(plain.output)
     lines = plain.output.splitlines()
     point = DagPoint(
@@ -216,7 +226,7 @@ def dag_point(root: Path, n: int, with_slurm: bool) -> DagPoint:
         round(len(plain.output) / 1024, 1),
         max(map(len, lines), default=0),
     )
-    again = snakemake(workdir, "-n")
+    again = snakemake(workdir, "-n", env=plain_env)
     point.again_dry_run_s, point.again_dry_run_cpu_s, point.again_dry_run_peak_mb = (
         again.wall_s,
         again.cpu_s,
@@ -285,11 +295,15 @@ def read_hwm(pid: int) -> tuple[float, str]:
 
 
 def stage_of(cmd: str, controller: str) -> tuple[str, str] | None:
-    """(stage, job id) of a job process: Snakemake runs scripts as .snakemake/scripts/tmpXXXX.NAME.py (the
-    wrapping shell matches too, with the same id); the controller is the snakemake process itself."""
-    m = re.search(r"\.snakemake/scripts/(tmp\w+)\.(\w+)\.py", cmd)
-    if m:
-        return m.group(2), m.group(1)
+    """(stage, job id) of a job process: Snakemake runs `script:` rules as .snakemake/scripts/tmpXXXX.NAME.py,
+    and the preprocess rule runs scripts/preprocess.py MICROGRAPH ... (the id: the micrograph); the wrapping shell
+    matches too, with the same id. The controller is the snakemake process itself."""
+    script = re.search(r"\.snakemake/scripts/(tmp\w+)\.(\w+)\.py", cmd)
+    if script:
+        return script.group(2), script.group(1)
+    command = re.search(r"/scripts/(\w+)\.py (\S+)", cmd)
+    if command:
+        return command.group(1), command.group(2)
     return ("snakemake (controller)", "controller") if cmd == controller else None
 
 
@@ -475,8 +489,10 @@ def notes(args: argparse.Namespace) -> list[str]:
         "The first parse of a project opens every micrograph (header and content fingerprint); the second "
         "(`again`) finds them in .snakemake/pickflow/micrographs.json and opens none. Wall time depends on the "
         "load of the shared machine (see the load average in the machine line); CPU time much less. Every wall "
-        "time includes Snakemake's start-up (`snakemake_start_s` in the machine line), which on a machine with a "
-        "SLURM client and no reachable controller is mostly the SLURM plugin waiting for `scontrol show config`.",
+        "time includes Snakemake's start-up. The dry runs without the SLURM profile run as on a machine without "
+        "a SLURM client (an empty SLURM_CONF); `snakemake_start_s` in the machine line is the start-up with this "
+        "machine's SLURM client, whose stopped test controller makes the SLURM plugin wait for `scontrol show "
+        "config` at every start (a controller that answers, as on a cluster's login node, does not).",
         f"Submissions: jobs per rule from the SLURM-profile dry run's Job stats; rules with `localrule: True` "
         f"run in the controller; grouped rules count ceil(jobs / group-components) with {groups}.",
         "Memory: one real run per N (distinct 256x256 noise MRCs, tiny training), /proc polled every 50 ms; "

@@ -1,16 +1,16 @@
 """Snakemake rule ``preprocess``: one micrograph to its preprocessed JSON record and MRC (pickflow.preprocess.preprocessed).
-By hand: ``pickflow preprocess``."""
+
+The rule runs it as a command line, ``preprocess.py MICROGRAPH OUT_JSON LOG SETTINGS IDENTITY`` (SETTINGS: the
+preprocessing settings as JSON; see the rule for why). By hand: ``pickflow preprocess``."""
+
+import json
+import sys
 
 from pickflow.preprocess.preprocessed import write_preprocessed
-from pickflow.steps import entry
+from pickflow.steps import configure_logging, report_errors
 
-entry(
-    write_preprocessed,
-    snakemake,  # noqa: F821
-    lambda s: {
-        "micrograph": s.input.micrograph,
-        "out_json": s.output.json,
-        "params": s.params.preprocess,
-        "identity": s.params.identity,
-    },
+micrograph, out_json, log_file, settings, identity = sys.argv[1:]
+configure_logging(log_file)
+report_errors(
+    write_preprocessed, micrograph=micrograph, out_json=out_json, params=json.loads(settings), identity=identity
 )

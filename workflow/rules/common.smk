@@ -147,6 +147,20 @@ def gpu_job_resources(device, minutes):
     }
 
 
+# The preprocess jobs run their script as a command line (see their rule) with the Python that runs
+# the `script:` jobs: this one, or the job's environment's where jobs run in a conda environment or
+# container. Environment variables, not params, so that neither decides reruns.
+os.environ["PICKFLOW_PYTHON"] = (
+    "python" if workflow.deployment_settings.deployment_method else sys.executable
+)
+os.environ["PICKFLOW_SCRIPTS"] = str(Path(workflow.basedir) / "scripts")
+
+
+envvars:
+    "PICKFLOW_PYTHON",
+    "PICKFLOW_SCRIPTS",
+
+
 @functools.cache
 def script_code(name):
     """Digest of scripts/<name>.py and every pickflow module it imports (found from its imports):
