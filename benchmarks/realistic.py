@@ -5,6 +5,7 @@ Data sets (``data``; simulated into benchmarks/work/realistic/, never committed)
   ice with a gradient, contamination, carbon edges, junk; 40% of the particles labeled (jittered by up to 15 px)
   on the 16 training micrographs; the 8 test micrographs are scored against every particle.
 - ``lowsnr_hard``: the same with SNR 0.005 and 25% labels.
+- ``lowsnr_4k``: lowsnr on a K3-sized field of view, 4096² at 0.83 Å/px, as crowded, with each particle's SNR.
 - ``demo``: the bundled EMPIAR-10028 micrographs (10; 5 training, 2 validation, 3 test, by seed); the truth is
   the expert's partial labels, so precision is underestimated for every picker alike.
 
@@ -17,7 +18,9 @@ Methods (``run``), each at the same budget (epochs x updates x minibatch, learni
 - ``pickflow_selftrain``: the defaults plus one self-training round (``train.self_training_rounds: 1``, its 5
   epochs on top of the budget: 1.5 times the updates);
 - ``pickflow_nolabel``: no labels, no training: the shipped general model picks;
-- ``pickflow_nolabel_sym8``: the same with ``pick.average_symmetries: true`` (the mean score map of the 8 views).
+- ``pickflow_nolabel_sym8``: the same with ``pick.average_symmetries: true`` (the mean score map of the 8 views);
+- ``pickflow_fulllabels``: the defaults trained on every particle of the labeled micrographs at its true position
+  (simulated sets only): what complete, exact labels would give at this budget, a ceiling for the other rows.
 The epoch is chosen on the validation micrographs (a part of the labeled training micrographs): Topaz by its
 own test AUPRC, pickflow by its own held-out metric. Every candidate is scored (pickflow: all candidates of
 ``pickflow score``; Topaz: ``extract -t -10``), in full-size pixels, by one scorer (pickflow.picking.evaluation: one-to-one
@@ -91,6 +94,20 @@ LOWSNR = {
 SIMULATED = {
     "lowsnr": LOWSNR,
     "lowsnr_hard": {**LOWSNR, "snr": 0.005, "label_fraction": 0.25, "seed": 20261202},
+    # A K3-sized field of view: 4096² at 0.83 Å/px (2.28 times lowsnr's area), with particles, junk and contamination
+    # as dense as in lowsnr, and the SNR per raw pixel scaled by the pixel area, (0.83 / 1.1)², so that each
+    # particle's SNR is lowsnr's.
+    "lowsnr_4k": {
+        **LOWSNR,
+        "image_size": 4096,
+        "pixel_size": 0.83,
+        "particles_per_micrograph": 57,
+        "junk_per_micrograph": 34,
+        "contamination_count": 4.5,
+        "snr": 0.0046,
+        "label_jitter": 20.0,
+        "seed": 20261203,
+    },
     # The same field of view at 384², for the smoke test only (its figures mean nothing).
     "smoke": {**LOWSNR, "image_size": 384, "pixel_size": 5.87, "label_jitter": 3.0, "seed": 1},
 }
@@ -104,6 +121,7 @@ METHODS = (
     "pickflow_nolabel",
     "pickflow_nolabel_sym8",
     "topaz_scratch",
+    "pickflow_fulllabels",
 )
 NOLABEL = ("pickflow_nolabel", "pickflow_nolabel_sym8")  # the shipped general model picks
 SEEDLESS = ("topaz_general", *NOLABEL)  # no training: one run, no seed
@@ -356,6 +374,11 @@ def run_one(name: str, method: str, family: str, seed: int | None, args: argpars
         print(f"skip {path.name}: no general {family} model ships yet (pickflow/general/)", flush=True)
         return path
     data = dataset(name, Path(args.work))
+    if method == "pickflow_fulllabels":
+        if name == "demo":
+            print(f"skip {path.name}: the demo's truth is its partial labels", flush=True)
+            return path
+        data["labels"] = data["truth"][["micrograph", "x", "y"]]
     parts = split(data, seed or 0)
     print(f"{time.strftime('%H:%M:%S')} {name} {method} {family} seed {seed}", flush=True)
     if method.startswith("topaz"):
@@ -466,7 +489,7 @@ def _check(dataset: str, family: str, target: str, value: float, met: bool) -> d
 
 def _order(key: tuple) -> tuple:
     name, method, family = key
-    sets = ["lowsnr", "lowsnr_hard", "demo"]
+    sets = ["lowsnr", "lowsnr_hard", "lowsnr_4k", "demo"]
     return (sets.index(name) if name in sets else 99, METHODS.index(method), family)
 
 

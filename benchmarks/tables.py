@@ -35,6 +35,7 @@ REALISTIC_LABELS = {
     "pickflow_selftrain": "pickflow defaults + one self-training round (`train.self_training_rounds: 1`, 5 more epochs)",
     "pickflow_nolabel": "pickflow general model, no labels, no training",
     "pickflow_nolabel_sym8": "pickflow general model, no labels, no training, `pick.average_symmetries: true`",
+    "pickflow_fulllabels": "pickflow defaults trained on every particle, at its true position (a ceiling)",
 }
 
 
@@ -292,6 +293,8 @@ def _json(path: str) -> Callable[[Path], dict]:
 TABLES: dict[str, Callable[[Path], str]] = {
     "realistic": lambda d: realistic(_json("realistic/summary.json")(d)),
     "realistic-lowsnr": lambda d: realistic_short(_json("realistic/summary.json")(d)),
+    "realistic-lowsnr-hard": lambda d: realistic_short(_json("realistic/summary.json")(d), "lowsnr_hard"),
+    "realistic-demo": lambda d: realistic_short(_json("realistic/summary.json")(d), "demo"),
     "init-lowsnr": init_lowsnr,
     "init-lowsnr-short": init_lowsnr_short,
     "accuracy": lambda d: accuracy(_json("accuracy-e04e06b.json")(d)),
