@@ -294,6 +294,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "realistic": lambda d: realistic(_json("realistic/summary.json")(d)),
     "realistic-lowsnr": lambda d: realistic_short(_json("realistic/summary.json")(d)),
     "realistic-lowsnr-hard": lambda d: realistic_short(_json("realistic/summary.json")(d), "lowsnr_hard"),
+    "realistic-lowsnr-4k": lambda d: realistic_short(_json("realistic/summary.json")(d), "lowsnr_4k"),
     "realistic-demo": lambda d: realistic_short(_json("realistic/summary.json")(d), "demo"),
     "init-lowsnr": init_lowsnr,
     "init-lowsnr-short": init_lowsnr_short,
