@@ -14,8 +14,8 @@ rule preprocess:
         preprocess=json.dumps(pickflow_config.preprocess_params(config), sort_keys=True),
         identity=lambda wildcards: preprocessing_identity(wildcards.mic),
         code=script_code("preprocess"),
-    # A command line, not `script:`: Snakemake reads a `script:` rule's source once per job while it plans, a
-    # fifth of the dry run of 30,000 micrographs (benchmarks/scale.py).
+    # A command line, not `script:`: Snakemake reads a `script:` rule's source once per job while it plans,
+    # about 7% of the CPU time of a dry run of 30,000 micrographs (benchmarks/README.md, "Large projects").
     shell:
         '"$PICKFLOW_PYTHON" "$PICKFLOW_SCRIPTS/preprocess.py" {input.micrograph:q} {output.json:q} {log:q}'
         " {params.preprocess:q} {params.identity}"
