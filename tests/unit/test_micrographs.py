@@ -13,7 +13,7 @@ import tifffile
 from PIL import Image
 
 from pickflow.errors import InputError
-from pickflow.io.micrographs import micrograph_key, read_micrograph, read_shape, write_mrc
+from pickflow.io.micrographs import Header, micrograph_key, read_header, read_micrograph, read_shape, write_mrc
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,19 +33,60 @@ def test_real_mrc_reads_as_float32_2d(real_mrc):
     assert float(image.std()) > 0
 
 
-def test_read_shape_from_header_only(real_mrc, monkeypatch):
-    def no_data(*args, **kwargs):
-        raise AssertionError("read_shape must not read the pixel data")
+def test_read_shape_reads_only_the_header(real_mrc, monkeypatch):
+    import pickflow.io.micrographs as module
 
-    real_open = mrcfile.open
+    reads = []
 
-    def header_only_open(path, *args, **kwargs):
-        if not kwargs.get("header_only"):
-            no_data()
-        return real_open(path, *args, **kwargs)
+    class Recording:
+        def __init__(self, handle):
+            self.handle = handle
 
-    monkeypatch.setattr(mrcfile, "open", header_only_open)
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def read(self, size=-1):
+            reads.append(size)
+            return self.handle.read(size)
+
+    monkeypatch.setattr(module, "open", lambda path, mode="r": Recording(open(path, mode)), raising=False)
     assert read_shape(real_mrc) == (927, 959)
+    assert reads == [1024]
+
+
+def _rewrite_header(path, offset, value):
+    raw = bytearray(path.read_bytes())
+    raw[offset : offset + len(value)] = value
+    path.write_bytes(bytes(raw))
+
+
+def test_mrc_header_in_either_byte_order_and_with_a_wrong_machine_stamp(tmp_path, rng):
+    """Big-endian files, and files whose machine stamp names the wrong byte order (seen in the wild), give the same
+    shape and pixel size as mrcfile reads; a header shorter than 1024 bytes names the file."""
+    data = rng.normal(size=(20, 30)).astype(">f4")
+    path = tmp_path / "big.mrc"
+    with mrcfile.new(path) as mrc:
+        mrc.set_data(data)
+        mrc.voxel_size = 2.5
+    assert path.read_bytes()[212:214] == b"\x11\x11"  # written big-endian
+    assert read_header(path) == Header((20, 30), 2.5)
+    _rewrite_header(path, 212, b"\x44\x44\x00\x00")  # the little-endian stamp on a big-endian header
+    assert read_header(path) == Header((20, 30), 2.5)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(InputError, match=r"big\.mrc: 100 bytes, shorter than an MRC header"):
+        read_header(path)
+
+
+def test_mrc_without_sampling_has_no_pixel_size(tmp_path, rng):
+    path = _write_mrc(tmp_path / "m.mrc", rng.normal(size=(20, 30)).astype(np.float32))
+    _rewrite_header(path, 40, np.float32(50.0).tobytes())  # cell length 50 Å
+    _rewrite_header(path, 28, np.int32(0).tobytes())
+    assert read_header(path).pixel_size is None  # mx = 0: no sampling, no pixel size (not 50 / 0)
+    _rewrite_header(path, 28, np.int32(25).tobytes())
+    assert read_header(path).pixel_size == 2.0
 
 
 @pytest.mark.parametrize(
