@@ -24,7 +24,7 @@ HEAD_BYTES = 65536
 BLOCKS = 16
 BLOCK_BYTES = 4096
 CACHE_FILE = Path(".snakemake/pickflow/micrographs.json")
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: a header with no sampling (mx = 0) has no pixel size; version 1 cached cella / 0 = inf
 
 
 def fingerprint(path: str | os.PathLike[str]) -> str:

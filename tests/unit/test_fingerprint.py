@@ -72,6 +72,23 @@ def test_an_unchanged_micrographs_header_is_never_opened_again(tmp_path, rng, mo
     assert fixed.opened == 2
 
 
+def test_headers_cached_by_an_older_version_are_read_again(tmp_path, rng):
+    """Version 1 cached the pixel size of a header with no sampling as inf: such entries are not reused."""
+    path = tmp_path / "m.mrc"
+    write_mrc(path, rng.normal(size=(16, 24)).astype(np.float32), 1.0)
+    cache_file = tmp_path / "micrographs.json"
+    cache = MicrographCache(cache_file)
+    cache.header(path)
+    cache.save()
+    data = json.loads(cache_file.read_text())
+    data["version"] = 1
+    data["entries"][str(path)]["header"] = [[16, 24], float("inf")]
+    cache_file.write_text(json.dumps(data))
+    again = MicrographCache(cache_file)
+    assert again.header(path) == Header((16, 24), 1.0)
+    assert again.opened == 1
+
+
 def test_the_cache_keeps_only_the_micrographs_of_the_last_parse(tmp_path, rng):
     paths = [tmp_path / f"m{i}.mrc" for i in range(3)]
     for path in paths:
