@@ -66,32 +66,33 @@ class Header:
     pixel_size: float | None = None
 
 
-_MACHINE_STAMP_OFFSET = 212  # the header's machst field (mrcfile.dtypes.HEADER_DTYPE)
 _HEADER_DTYPES = {
     "<": mrcfile.dtypes.HEADER_DTYPE.newbyteorder("<"),
     ">": mrcfile.dtypes.HEADER_DTYPE.newbyteorder(">"),
 }
+_MACHINE_STAMP_OFFSET: int = mrcfile.dtypes.HEADER_DTYPE.fields["machst"][1]  # pyright: ignore[reportOptionalSubscript]
 
 
-def _mrc_header_fields(raw: bytes) -> np.void:
-    """The 1024-byte MRC header ``raw`` as a record in the file's byte order, found as mrcfile finds it in
-    permissive mode: from the machine stamp (little-endian where it is unreadable), or the other order where only
-    that one gives a valid mode."""
+def _mrc_header_fields(raw: bytes) -> tuple[np.void, np.dtype]:
+    """The 1024-byte MRC header ``raw`` as a record in the file's byte order, and its pixels' data type.
+
+    The byte order is found as mrcfile finds it in permissive mode: from the machine stamp (little-endian where it
+    is unreadable), or the other order where only that one gives a valid mode. Raise ValueError, naming the mode,
+    where neither does.
+    """
     try:
         order = mrcfile.utils.byte_order_from_machine_stamp(np.frombuffer(raw, np.uint8, 4, _MACHINE_STAMP_OFFSET))
     except ValueError:
         order = "<"
-    header = np.frombuffer(raw, _HEADER_DTYPES[order])[0]
+    first = np.frombuffer(raw, _HEADER_DTYPES[order])[0]
     try:
-        mrcfile.utils.dtype_from_mode(header["mode"])
-    except ValueError:
+        return first, mrcfile.utils.dtype_from_mode(first["mode"])
+    except ValueError as error:
         swapped = np.frombuffer(raw, _HEADER_DTYPES[">" if order == "<" else "<"])[0]
         try:
-            mrcfile.utils.dtype_from_mode(swapped["mode"])
-            header = swapped
+            return swapped, mrcfile.utils.dtype_from_mode(swapped["mode"])
         except ValueError:
-            pass  # no valid mode either way: dtype_from_mode raises again below, naming it
-    return header
+            raise error from None  # names the mode as the file's own byte order reads it
 
 
 def _mrc_header(path: Path) -> Header:
@@ -104,9 +105,9 @@ def _mrc_header(path: Path) -> Header:
         raw = handle.read(mrcfile.dtypes.HEADER_DTYPE.itemsize)
     if len(raw) < mrcfile.dtypes.HEADER_DTYPE.itemsize:
         raise InputError(f"{path}: {len(raw)} bytes, shorter than an MRC header (1024). Re-copy or re-export it.")
-    header = _mrc_header_fields(raw)
+    header, dtype = _mrc_header_fields(raw)
     nx, ny, nz = int(header["nx"]), int(header["ny"]), int(header["nz"])
-    itemsize = mrcfile.utils.dtype_from_mode(header["mode"]).itemsize
+    itemsize = dtype.itemsize
     extended = int(header["nsymbt"])
     mx = int(header["mx"])
     voxel = float(header["cella"]["x"]) / mx if mx > 0 else 0.0
