@@ -50,7 +50,7 @@ log = logging.getLogger("general_models")
 
 # Training budget per family (fixed, so a rebuild is reproducible from the seed).
 BUDGETS = {
-    "resnet8": {"minibatch_size": 128, "epoch_size": 250, "epochs": 6, "learning_rate": 1e-3},
+    "resnet8": {"minibatch_size": 128, "epoch_size": 250, "epochs": 15, "learning_rate": 1e-3},
     "unet": {"minibatch_size": 4, "epoch_size": 250, "epochs": 6, "learning_rate": 1e-3},
 }
 FINAL_LEARNING_RATE = 5e-5
